@@ -1,0 +1,313 @@
+/* This file implements the producer side of the asynchronous MJR writer: opening a stream,
+ * appending RTP and data frames, pause/resume, counters and close.
+ *
+ * DESIGN: an append is a copy into memory the producer already owns, followed by one release
+ * store of the stream's `committed` length. Segments (aligned runs of MJR_BLOCK multiples)
+ * are taken from the stream's free ring, which its writer refills as writes complete, so the
+ * steady state makes no allocation, no syscall and takes no lock. Only when a stream grows
+ * its working set is a new segment allocated, and only within the engine's memory budget:
+ * past it the frame is dropped and counted, never waited for. Time comes from the vDSO
+ * clock (or the engine's injected clock in tests). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/bytes.h"
+#include "common/xalloc.h"
+#include "mjr/engine_internal.h"
+
+static const uint8_t v2_magic[MJR_MAGIC_LEN] = {'M', 'J', 'R', '0', '0', '0', '0', '2'};
+
+uint8_t *mjr_seg_alloc(struct mjr_engine *e, size_t seg_size, bool force)
+{
+    uint64_t before = atomic_fetch_add_explicit(&e->buffered, seg_size, memory_order_relaxed);
+    if (!force && before + seg_size > e->cfg.memory_budget) {
+        atomic_fetch_sub_explicit(&e->buffered, seg_size, memory_order_relaxed);
+        return NULL;
+    }
+    return xaligned_alloc(MJR_BLOCK, seg_size);
+}
+
+void mjr_seg_free(struct mjr_engine *e, uint8_t *mem, size_t seg_size)
+{
+    if (!mem)
+        return;
+    free(mem);
+    atomic_fetch_sub_explicit(&e->buffered, seg_size, memory_order_relaxed);
+}
+
+static void info_copy(struct mjr_info *dst, const struct mjr_info *src)
+{
+    *dst = *src;
+    dst->codec = xstrdup(src->codec);
+    dst->fmtp = src->fmtp ? xstrdup(src->fmtp) : NULL;
+    dst->description = src->description ? xstrdup(src->description) : NULL;
+    for (int i = 0; i < 16; i++)
+        dst->extmaps[i] = src->extmaps[i] ? xstrdup(src->extmaps[i]) : NULL;
+}
+
+static void info_release(struct mjr_info *info)
+{
+    free((char *)info->codec);
+    free((char *)info->fmtp);
+    free((char *)info->description);
+    for (int i = 0; i < 16; i++)
+        free((char *)info->extmaps[i]);
+}
+
+void mjr_stream_free(struct mjr_stream *s)
+{
+    if (!s)
+        return;
+    struct mjr_engine *e = s->engine;
+    uint64_t rel = atomic_load_explicit(&s->released, memory_order_acquire);
+    for (uint64_t k = rel; k < s->segs_ready; k++)
+        mjr_seg_free(e, s->slots[k % MJR_SEG_SLOTS], s->seg_size);
+    uint32_t tail = atomic_load_explicit(&s->free_tail, memory_order_relaxed);
+    uint32_t head = atomic_load_explicit(&s->free_head, memory_order_acquire);
+    for (; tail != head; tail++)
+        mjr_seg_free(e, s->free_ring[tail % MJR_SEG_SLOTS], s->seg_size);
+    free(s->tail_buf);
+    info_release(&s->info);
+    free(s->path);
+    free(s->tmp_path);
+    free(s);
+}
+
+/* Makes sure segments exist for every byte below `end`. Returns false (nothing changed
+ * beyond segments kept for later) when the per-stream window or the budget is full. */
+static bool reserve(struct mjr_stream *s, uint64_t end)
+{
+    uint64_t need = (end + s->seg_size - 1) / s->seg_size;
+    while (s->segs_ready < need) {
+        uint64_t k = s->segs_ready;
+        uint64_t rel = atomic_load_explicit(&s->released, memory_order_acquire);
+        if (k - rel >= MJR_SEG_SLOTS)
+            return false;
+        uint8_t *mem = NULL;
+        uint32_t tail = atomic_load_explicit(&s->free_tail, memory_order_relaxed);
+        uint32_t head = atomic_load_explicit(&s->free_head, memory_order_acquire);
+        if (tail != head) {
+            mem = s->free_ring[tail % MJR_SEG_SLOTS];
+            atomic_store_explicit(&s->free_tail, tail + 1, memory_order_release);
+        } else {
+            mem = mjr_seg_alloc(s->engine, s->seg_size, false);
+            if (!mem)
+                return false;
+        }
+        s->slots[k % MJR_SEG_SLOTS] = mem;
+        s->segs_ready = k + 1;
+    }
+    return true;
+}
+
+/* Copies `n` bytes at the producer's position; the segments were reserved. */
+static void put(struct mjr_stream *s, const void *src, size_t n)
+{
+    const uint8_t *p = src;
+    while (n > 0) {
+        uint64_t k = s->pos / s->seg_size;
+        size_t off = (size_t)(s->pos % s->seg_size);
+        size_t chunk = s->seg_size - off;
+        if (chunk > n)
+            chunk = n;
+        memcpy(s->slots[k % MJR_SEG_SLOTS] + off, p, chunk);
+        p += chunk;
+        n -= chunk;
+        s->pos += chunk;
+    }
+}
+
+static void publish(struct mjr_stream *s)
+{
+    atomic_store_explicit(&s->committed, s->pos, memory_order_release);
+    atomic_fetch_add_explicit(&s->frames, 1, memory_order_relaxed);
+}
+
+static int drop(struct mjr_stream *s, int err)
+{
+    atomic_fetch_add_explicit(&s->dropped, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->engine->dropped, 1, memory_order_relaxed);
+    return err;
+}
+
+/* Common part of both appends: checks the stream, reserves room for a frame whose body is
+ * `body_len` bytes, writes the header on the first frame and the frame prefix. Returns 0
+ * (the caller then copies the body and publishes) or the error to return. */
+static int begin_frame(struct mjr_stream *s, size_t body_len, int64_t now)
+{
+    int st = atomic_load_explicit(&s->status, memory_order_relaxed);
+    if (st != 0)
+        return drop(s, st);
+    if (s->paused)
+        return -EPIPE;
+    if (body_len > MJR_FRAME_MAX)
+        return drop(s, -EINVAL);
+    char *hdr = NULL;
+    size_t hdr_len = 0;
+    int64_t first_real = 0;
+    if (!s->header_done) {
+        /* Once per stream: rendering allocates, which the steady state never does. */
+        first_real = vb_clock_real(s->engine->cfg.clock);
+        hdr = mjr_header_render(&s->info, s->created_us, first_real);
+        hdr_len = strlen(hdr);
+    }
+    uint64_t end = s->pos + (hdr ? 2 + hdr_len : 0) + MJR_V2_FRAME_PREFIX + body_len;
+    if (!reserve(s, end)) {
+        free(hdr);
+        return drop(s, -EAGAIN);
+    }
+    if (hdr) {
+        uint8_t len_be[2];
+        wr_u16(len_be, (uint16_t)hdr_len); /* at most 0xffff: checked at open */
+        put(s, len_be, 2);
+        put(s, hdr, hdr_len);
+        free(hdr);
+        s->header_done = true;
+        s->first_mono_us = now;
+    }
+    int64_t elapsed = now > s->first_mono_us ? now - s->first_mono_us : 0;
+    uint8_t prefix[MJR_V2_FRAME_PREFIX] = {'M', 'E', 'E', 'T'};
+    wr_u32(prefix + 4, (uint32_t)(elapsed / 1000));
+    wr_u16(prefix + 8, (uint16_t)body_len);
+    put(s, prefix, sizeof(prefix));
+    return 0;
+}
+
+int mjr_stream_write_rtp(struct mjr_stream *s, const uint8_t *pkt, size_t len)
+{
+    if (len < 12 || (pkt[0] >> 6) != 2)
+        return drop(s, -EINVAL);
+    int64_t now = vb_clock_mono(s->engine->cfg.clock);
+    int rc = begin_frame(s, len, now);
+    if (rc != 0)
+        return rc;
+    if (s->raw) {
+        put(s, pkt, len);
+    } else {
+        uint8_t head[8];
+        uint16_t seq;
+        uint32_t ts;
+        mjr_rebase_apply(&s->rebase, rd_u32(pkt + 8), rd_u16(pkt + 2), rd_u32(pkt + 4), now, &seq,
+                         &ts);
+        head[0] = pkt[0];
+        head[1] = pkt[1];
+        wr_u16(head + 2, seq);
+        wr_u32(head + 4, ts);
+        put(s, head, sizeof(head));
+        put(s, pkt + 8, len - 8);
+    }
+    publish(s);
+    return 0;
+}
+
+int mjr_stream_write_data(struct mjr_stream *s, const uint8_t *msg, size_t len)
+{
+    if (len > MJR_FRAME_MAX - MJR_DATA_TIME_LEN)
+        return drop(s, -EINVAL);
+    int64_t now = vb_clock_mono(s->engine->cfg.clock);
+    int rc = begin_frame(s, len + MJR_DATA_TIME_LEN, now);
+    if (rc != 0)
+        return rc;
+    uint8_t stamp[MJR_DATA_TIME_LEN];
+    wr_u64(stamp, (uint64_t)vb_clock_real(s->engine->cfg.clock));
+    put(s, stamp, sizeof(stamp));
+    put(s, msg, len);
+    publish(s);
+    return 0;
+}
+
+void mjr_stream_pause(struct mjr_stream *s)
+{
+    s->paused = true;
+}
+
+void mjr_stream_resume(struct mjr_stream *s)
+{
+    if (!s->paused)
+        return;
+    s->paused = false;
+    mjr_rebase_resume(&s->rebase, vb_clock_mono(s->engine->cfg.clock));
+}
+
+void mjr_stream_stats_get(const struct mjr_stream *s, struct mjr_stream_stats *st)
+{
+    st->frames = atomic_load_explicit(&s->frames, memory_order_relaxed);
+    st->bytes = atomic_load_explicit(&s->committed, memory_order_relaxed);
+    st->dropped = atomic_load_explicit(&s->dropped, memory_order_relaxed);
+    st->status = atomic_load_explicit(&s->status, memory_order_relaxed);
+}
+
+void mjr_stream_close(struct mjr_stream *s)
+{
+    if (!s)
+        return;
+    atomic_store_explicit(&s->closing, true, memory_order_release);
+}
+
+static size_t default_segment(enum mjr_kind kind, size_t asked)
+{
+    size_t seg = asked ? asked : (kind == MJR_KIND_VIDEO ? MJR_SEG_VIDEO : MJR_SEG_AUDIO);
+    seg = (seg + MJR_BLOCK - 1) / MJR_BLOCK * MJR_BLOCK;
+    return seg;
+}
+
+int mjr_stream_open(struct mjr_engine *e, const struct mjr_stream_opts *opts,
+                    struct mjr_stream **out)
+{
+    const struct mjr_info *info = &opts->info;
+    if (!e || !opts->path || !opts->path[0] || !info->codec || !info->codec[0])
+        return -EINVAL;
+    if (info->kind != MJR_KIND_AUDIO && info->kind != MJR_KIND_VIDEO && info->kind != MJR_KIND_DATA)
+        return -EINVAL;
+    if (opts->segment_size > 16u * 1024 * 1024)
+        return -EINVAL;
+    /* The header's length is a u16: refuse one that cannot fit whatever "s" and "u" become. */
+    char *probe = mjr_header_render(info, INT64_MIN, INT64_MIN);
+    size_t probe_len = strlen(probe);
+    free(probe);
+    if (probe_len > 0xffff)
+        return -EMSGSIZE;
+    if (probe_len >= MJR_PP_HEADER_LIMIT)
+        vb_log_warn(e->cfg.log,
+                    "%s: header of about %zu bytes; janus-pp-rec refuses headers of %d bytes "
+                    "or more (verbatim reads them)",
+                    opts->path, probe_len, MJR_PP_HEADER_LIMIT);
+    struct mjr_stream *s = xcalloc(1, sizeof(*s));
+    s->engine = e;
+    s->path = xstrdup(opts->path);
+    size_t plen = strlen(opts->path);
+    s->tmp_path = xmalloc(plen + 5);
+    memcpy(s->tmp_path, opts->path, plen);
+    memcpy(s->tmp_path + plen, ".tmp", 5);
+    info_copy(&s->info, info);
+    s->seg_size = default_segment(info->kind, opts->segment_size);
+    s->raw = opts->raw;
+    s->on_closed = opts->on_closed;
+    s->ud = opts->ud;
+    s->created_us = info->created_us ? info->created_us : vb_clock_real(e->cfg.clock);
+    s->rebase.clock_rate = mjr_codec_clock_rate(info->codec);
+    if (!s->rebase.clock_rate)
+        s->rebase.clock_rate = info->kind == MJR_KIND_VIDEO ? 90000 : 48000;
+    s->fd = -1;
+    s->tail_buf = xaligned_alloc(MJR_BLOCK, MJR_BLOCK);
+
+    /* The magic goes out at once, as Janus writes it at open: a stream that never gets a
+     * packet still leaves an 8-byte file. The first segment ignores the budget. */
+    s->slots[0] = mjr_seg_alloc(e, s->seg_size, true);
+    s->segs_ready = 1;
+    put(s, v2_magic, sizeof(v2_magic));
+    atomic_store_explicit(&s->committed, s->pos, memory_order_release);
+
+    unsigned w = atomic_fetch_add_explicit(&e->next_writer, 1, memory_order_relaxed);
+    struct mjr_writer *wr = &e->writers[w % e->cfg.writer_threads];
+    s->writer = wr;
+    atomic_fetch_add_explicit(&e->streams_open, 1, memory_order_relaxed);
+    pthread_mutex_lock(&wr->lock);
+    s->next = wr->incoming;
+    wr->incoming = s;
+    pthread_cond_signal(&wr->cond);
+    pthread_mutex_unlock(&wr->lock);
+    *out = s;
+    return 0;
+}
