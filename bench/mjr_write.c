@@ -17,8 +17,10 @@
  * number of packets costs, plus its fopen and fclose loops. (Reading the thread CPU clock
  * around every call would cost about 0.7 µs a call here and distort both sides.) Ours is the
  * CPU of the engine's threads named "mjr-writer*", read from /proc/self/task before they
- * exit. The kernel's later writeback of page cache is in neither number; an optional syncfs
- * after each pass shows what it still costs. bench/README.md says how to read the table. */
+ * exit. Both sides create their files before the feed starts (ours waits for its writers to
+ * go idle), and that part is reported apart, since on some filesystems it dominates. The
+ * kernel's writeback of page cache is counted apart too: flusher threads during the pass
+ * and an optional syncfs after it. bench/README.md says how to read the table. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -41,6 +43,7 @@
 #define SAMPLE_NS 20000000LL /* how often the main thread samples memory use */
 #define VERIFY_FILES 8
 #define WARMUP_NS 1000000000LL /* the "steady" histogram starts after this */
+#define CREATE_TIMEOUT_NS (60 * 1000000000LL)
 
 struct run;
 
@@ -271,6 +274,7 @@ static int ours_open_all(struct run *run)
         fprintf(stderr, "mjr_write: mjr_engine_create: %s\n", strerror(-rc));
         return rc;
     }
+    int64_t cpu0 = bench_thread_cpu_ns();
     for (size_t i = 0; i < o->streams; i++) {
         struct slot *s = &run->slots[i];
         struct mjr_stream_opts so = {.path = s->path, .on_closed = ours_on_closed, .ud = s};
@@ -283,7 +287,24 @@ static int ours_open_all(struct run *run)
         }
         run->opened++;
     }
+    run->r->open_caller_cpu_ns = bench_thread_cpu_ns() - cpu0;
     return 0;
+}
+
+/* Lets the writer threads finish creating the files before the feed starts, as the baseline's
+ * fopen loop does, and records what that cost them: their CPU once it stopped growing for
+ * three samples in a row (or after a minute). */
+static void ours_wait_created(struct run *run)
+{
+    int64_t prev = -1, deadline = bench_now_ns() + CREATE_TIMEOUT_NS;
+    unsigned flat = 0;
+    while (flat < 3 && bench_now_ns() < deadline) {
+        sleep_until(bench_now_ns() + 50000000);
+        int64_t cpu = bench_threads_cpu_ns("mjr-writer", NULL, NULL);
+        flat = cpu == prev ? flat + 1 : 0;
+        prev = cpu;
+    }
+    run->r->open_cpu_ns = run->r->open_caller_cpu_ns + (prev > 0 ? prev : 0);
 }
 
 static void base_open_all(struct run *run)
@@ -455,18 +476,33 @@ static void measure_writeback(struct run *run)
     close(fd);
 }
 
-static void remove_files(struct run *run)
+/* Our file names: s<digits>-audio.mjr or s<digits>-video.mjr, maybe with ".tmp". */
+static bool is_bench_file(const char *name)
 {
-    char tmp[PATH_MAX + 8];
-    for (size_t i = 0; i < run->o->streams; i++) {
-        const struct slot *s = &run->slots[i];
-        unlink(s->path);
-        snprintf(tmp, sizeof(tmp), "%s.tmp", s->path);
-        unlink(tmp);
-        if (s->final_path && strcmp(s->final_path, s->path) != 0)
-            unlink(s->final_path);
-    }
-    rmdir(run->dir);
+    size_t i = 1;
+    if (name[0] != 's')
+        return false;
+    while (name[i] >= '0' && name[i] <= '9')
+        i++;
+    const char *rest = name + i;
+    return i > 1 && (!strcmp(rest, "-audio.mjr") || !strcmp(rest, "-video.mjr") ||
+                     !strcmp(rest, "-audio.mjr.tmp") || !strcmp(rest, "-video.mjr.tmp"));
+}
+
+/* Removes the files a pass wrote into `dir` (and nothing else), then `dir` if empty. Files
+ * stay until the end of the run: deleting thousands of inodes makes the next creations slow
+ * on a journal-less ext4 (see bench/README.md), which would bias the following pass. */
+static void remove_pass_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (is_bench_file(de->d_name))
+            unlinkat(dirfd(d), de->d_name, 0);
+    closedir(d);
+    rmdir(dir);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -579,12 +615,12 @@ static int run_pass(const struct options *o, enum side side, struct result *r)
                                 : "baseline");
     int64_t pcpu0 = bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID), sys0 = bench_system_busy_ns();
     int64_t kcpu0 = bench_flusher_cpu_ns();
-    if (side == SIDE_OURS)
-        rc = ours_open_all(&run);
+    if (side == SIDE_OURS && (rc = ours_open_all(&run)) == 0)
+        ours_wait_created(&run);
     else if (side == SIDE_BASE)
         base_open_all(&run);
     if (rc != 0)
-        goto out_files;
+        goto out_free;
     run_threads(&run);
     r->process_cpu_ns = bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - pcpu0;
     r->system_cpu_ns = bench_system_busy_ns() - sys0;
@@ -595,9 +631,6 @@ static int run_pass(const struct options *o, enum side side, struct result *r)
         if (o->writeback)
             measure_writeback(&run);
     }
-out_files:
-    if (side != SIDE_DRY && !o->keep)
-        remove_files(&run);
 out_free:
     for (size_t i = 0; i < o->streams; i++) {
         free(run.slots[i].path);
@@ -820,8 +853,16 @@ int main(int argc, char **argv)
     int rc = ours->error || base->error ? 1 : 0;
     if (o.json && report_json(&o, gen_ns, ours, base) != 0)
         rc = 1;
-    if (made_dir && !o.keep)
-        rmdir(o.dir);
+    if (!o.keep) {
+        static const char *const sides[] = {"ours", "baseline"};
+        for (int i = 0; i < 2; i++) {
+            char dir[PATH_MAX + 16];
+            snprintf(dir, sizeof(dir), "%s/%s", o.dir, sides[i]);
+            remove_pass_files(dir);
+        }
+        if (made_dir)
+            rmdir(o.dir);
+    }
     free(dry);
     free(ours);
     free(base);

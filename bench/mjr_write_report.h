@@ -43,7 +43,9 @@ struct result {
     uint64_t stats_frames, stats_dropped;
     struct mjr_engine_stats es;
     double feed_s, drain_s, wb_s, wb_cpu_s;
-    int64_t prod_loop_cpu_ns, prod_close_cpu_ns, open_cpu_ns, writer_cpu_ns, other_cpu_ns;
+    int64_t prod_loop_cpu_ns, prod_close_cpu_ns, writer_cpu_ns, other_cpu_ns;
+    int64_t open_caller_cpu_ns; /* ours: the mjr_stream_open loop */
+    int64_t open_cpu_ns;        /* creating the files: see report_derive() */
     int64_t process_cpu_ns, system_cpu_ns, flusher_cpu_ns;
     unsigned writer_threads, verified, verify_bad;
     double append_cpu_ns, write_cpu_ns;
@@ -72,7 +74,9 @@ enum metric {
     M_LOGICAL,
     M_DISK,
     M_WCPU,
+    M_CREATE,
     M_WCPU_MIB,
+    M_WCPU_MIB_NC,
     M_APPEND_CPU,
     M_ALLIN_MIB,
     M_PROC_CPU,
@@ -119,7 +123,9 @@ static const struct metric_row METRICS[] = {
     {M_LOGICAL, "logical size (MiB)", "logical_mib", 1, 0},
     {M_DISK, "on disk, st_blocks*512 (MiB)", "disk_mib", 1, 0},
     {M_WCPU, "writer CPU (s)", "writer_cpu_s", 3, 0},
+    {M_CREATE, "  of which creating the files (s)", "create_cpu_s", 3, 0},
     {M_WCPU_MIB, "writer CPU per MiB (ms)", "writer_cpu_ms_per_mib", 3, 0},
+    {M_WCPU_MIB_NC, "  without creating files (ms/MiB)", "writer_cpu_nocreate_ms_per_mib", 3, 0},
     {M_ALLIN_MIB, "  with kernel flushing (ms/MiB)", "writer_flusher_cpu_ms_per_mib", 3, 0},
     {M_APPEND_CPU, "producer CPU in append, est. (s)", "append_cpu_s", 3, 0},
     {M_PROC_CPU, "process CPU of the pass (s)", "process_cpu_s", 3, 0},
@@ -170,7 +176,9 @@ static inline void report_values(const struct result *r, double v[M_COUNT])
     v[M_LOGICAL] = (double)r->disk_size / MIB;
     v[M_DISK] = (double)r->disk_alloc / MIB;
     v[M_WCPU] = r->write_cpu_ns / 1e9;
+    v[M_CREATE] = (double)r->open_cpu_ns / 1e9;
     v[M_WCPU_MIB] = report_per_mib(r->write_cpu_ns, r->disk_size);
+    v[M_WCPU_MIB_NC] = report_per_mib(r->write_cpu_ns - (double)r->open_cpu_ns, r->disk_size);
     v[M_APPEND_CPU] = r->append_cpu_ns / 1e9;
     v[M_ALLIN_MIB] = report_per_mib(allin, r->disk_size);
     v[M_PROC_CPU] = (double)r->process_cpu_ns / 1e9;
@@ -185,15 +193,18 @@ static inline void report_values(const struct result *r, double v[M_COUNT])
 }
 
 /* Turns the raw counters into the compared numbers. `gen_ns` is the producer CPU a frame
- * costs to generate and time without writing it (the dry pass). Ours: the engine's writer
- * threads. Baseline: its fopen loop, its producers' CPU beyond generating, its fclose loop. */
+ * costs to generate and time without writing it (the dry pass). Writer CPU, ours: the engine's
+ * writer threads plus the caller's mjr_stream_open loop. Baseline: its fopen loop, its
+ * producers' CPU beyond generating, its fclose loop. Creating the files (open_cpu_ns), ours:
+ * the open loop plus the writers' CPU until they went idle before the feed; baseline: the
+ * fopen loop. */
 static inline void report_derive(struct result *r, enum side side, double gen_ns)
 {
     r->append_cpu_ns = (double)r->prod_loop_cpu_ns - gen_ns * (double)r->offered;
     if (r->append_cpu_ns < 0)
         r->append_cpu_ns = 0;
     if (side == SIDE_OURS)
-        r->write_cpu_ns = (double)r->writer_cpu_ns;
+        r->write_cpu_ns = (double)(r->writer_cpu_ns + r->open_caller_cpu_ns);
     else
         r->write_cpu_ns = (double)r->open_cpu_ns + r->append_cpu_ns + (double)r->prod_close_cpu_ns;
 }

@@ -45,32 +45,29 @@ struct mjr_stream {
     void *ud;
     int64_t created_us;
 
-    /* Producer only. */
-    uint64_t pos;        /* logical bytes produced */
-    uint64_t segs_ready; /* segments [0, segs_ready) have memory assigned */
+    /* Written by the producer (one cache line group, apart from the writer's fields so that
+     * the two threads do not bounce a line on every packet). */
+    _Alignas(64) uint64_t pos; /* logical bytes produced */
+    uint64_t segs_ready;       /* segments [0, segs_ready) have memory assigned */
     bool header_done;
     bool paused;
     int64_t first_mono_us;
     struct mjr_rebase rebase;
-
-    /* Producer -> writer. */
     _Atomic uint64_t committed;    /* bytes the writer may read (release/acquire) */
-    uint8_t *slots[MJR_SEG_SLOTS]; /* segment k lives in slots[k % MJR_SEG_SLOTS] */
     atomic_bool closing;           /* set once by mjr_stream_close() after the last commit */
+    _Atomic uint32_t free_tail;    /* free_ring consumer index */
+    _Atomic uint64_t frames;       /* accepted (single writer: plain load + store) */
+    _Atomic uint64_t dropped;      /* dropped for any reason */
+    uint8_t *slots[MJR_SEG_SLOTS]; /* segment k lives in slots[k % MJR_SEG_SLOTS] */
 
-    /* Writer -> producer. */
-    _Atomic uint64_t released; /* segments below this index are written and given back */
+    /* Written by the writer, read by the producer. */
+    _Alignas(64) _Atomic uint64_t released; /* segments below this index are given back */
+    _Atomic uint32_t free_head;             /* free_ring producer index */
+    atomic_int status;                      /* 0 or -errno */
     uint8_t *free_ring[MJR_SEG_SLOTS];
-    _Atomic uint32_t free_head; /* written by the writer */
-    _Atomic uint32_t free_tail; /* written by the producer */
-    atomic_int status;          /* 0 or -errno, set by the writer */
-
-    /* Counters: written by the producer, read by anyone. */
-    _Atomic uint64_t frames;
-    _Atomic uint64_t dropped;
 
     /* Writer only. */
-    enum mjr_wstate wstate;
+    _Alignas(64) enum mjr_wstate wstate;
     int fd;
     bool direct;
     uint64_t done;         /* bytes [0, done) are on disk in whole blocks */

@@ -121,12 +121,15 @@ static void put(struct mjr_stream *s, const void *src, size_t n)
 static void publish(struct mjr_stream *s)
 {
     atomic_store_explicit(&s->committed, s->pos, memory_order_release);
-    atomic_fetch_add_explicit(&s->frames, 1, memory_order_relaxed);
+    /* Only this thread writes the counter: a plain increment, no locked instruction. */
+    atomic_store_explicit(&s->frames, atomic_load_explicit(&s->frames, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
 }
 
 static int drop(struct mjr_stream *s, int err)
 {
-    atomic_fetch_add_explicit(&s->dropped, 1, memory_order_relaxed);
+    atomic_store_explicit(&s->dropped, atomic_load_explicit(&s->dropped, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     atomic_fetch_add_explicit(&s->engine->dropped, 1, memory_order_relaxed);
     return err;
 }
@@ -273,7 +276,8 @@ int mjr_stream_open(struct mjr_engine *e, const struct mjr_stream_opts *opts,
                     "%s: header of about %zu bytes; janus-pp-rec refuses headers of %d bytes "
                     "or more (verbatim reads them)",
                     opts->path, probe_len, MJR_PP_HEADER_LIMIT);
-    struct mjr_stream *s = xcalloc(1, sizeof(*s));
+    struct mjr_stream *s = xaligned_alloc(64, sizeof(*s)); /* its field groups are aligned */
+    memset(s, 0, sizeof(*s));
     s->engine = e;
     s->path = xstrdup(opts->path);
     size_t plen = strlen(opts->path);

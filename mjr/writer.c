@@ -185,8 +185,6 @@ static void stream_start(struct mjr_stream *s, int64_t now)
     int rc = mjr_file_open(s);
     s->last_flush_us = now;
     if (rc < 0) {
-        vb_log_error(s->engine->cfg.log, "cannot create recording %s: %s", s->tmp_path,
-                     strerror(-rc));
         atomic_store_explicit(&s->status, rc, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->engine->failed_streams, 1, memory_order_relaxed);
         s->wstate = MJR_W_NEW; /* nothing on disk to keep */

@@ -33,11 +33,23 @@ static void note_fallback(struct mjr_stream *s, int err)
 int mjr_file_open(struct mjr_stream *s)
 {
     struct stat st;
-    if (stat(s->path, &st) == 0)
+    if (stat(s->path, &st) == 0) {
+        vb_log_error(s->engine->cfg.log, "recording %s already exists: not overwriting it",
+                     s->path);
         return -EEXIST; /* never overwrite a finished recording */
+    }
     int fd = open(s->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) {
+        int err = -errno;
+        if (err == -EEXIST)
+            vb_log_error(s->engine->cfg.log,
+                         "%s exists (a recording left open by a crash?): not overwriting it",
+                         s->tmp_path);
+        else
+            vb_log_error(s->engine->cfg.log, "cannot create recording %s: %s", s->tmp_path,
+                         strerror(-err));
+        return err;
+    }
     s->fd = fd;
     s->direct = false;
     if (!s->engine->cfg.buffered && s->writer->aio_ok) {

@@ -98,7 +98,7 @@ static void run_many_streams(const char *base, bool force_buffered, bool expect_
         ASSERT_EQ(mr.boxes[i].res.dropped, 0);
         ASSERT_EQ(verify_stream_file(paths[i], i, FRAMES, NULL), FRAMES);
         char tmp[700];
-        snprintf(tmp, sizeof(tmp), "%s.tmp", paths[i]);
+        snprintf(tmp, sizeof(tmp), "%.600s.tmp", paths[i]);
         ASSERT(!file_exists(tmp));
     }
     rm_tree(dir);

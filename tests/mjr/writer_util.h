@@ -85,6 +85,7 @@ static inline size_t rtp_build(uint8_t *p, uint8_t pt, int marker, uint16_t seq,
 
 static inline uint8_t *read_all(const char *path, size_t *len)
 {
+    *len = 0;
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return NULL;
