@@ -20,6 +20,7 @@
 #include "common/xalloc.h"
 #include "mjr/reader_internal.h"
 
+#define CUT_ALIGN 4096      /* writes reach the disk in blocks/pages of (a multiple of) this */
 #define FRAME_PREFIX_LEN 10 /* v2 "MEET"+u32+u16, or older "MEETECHO"+u16: both 10 bytes */
 #define HEADER_LEN_FIELD 2
 #define ZERO_SCAN_CHUNK (64 * 1024)
@@ -367,12 +368,25 @@ static int prefix_check(struct mjr_reader *r, const uint8_t *p, ssize_t n)
 }
 
 /* A frame cut off by a crash can look whole when its missing tail falls into preallocated
- * space, which reads as zeros. Returns 1 when the body ends in a zero byte (or is empty, which
- * no recorder writes) and nothing but zeros, at least one, follows the frame to the end of
- * the file; 0 otherwise; -errno on a read error. May move the source's window. */
-static int runs_into_padding(struct mjr_reader *r, const uint8_t *body, size_t blen, uint64_t end)
+ * space, which reads as zeros. Writers reach the disk in whole blocks or pages (our writer's
+ * O_DIRECT blocks, the page cache's pages), so such a cut lies on a 4 KiB boundary: the frame
+ * is taken as cut off when its bytes from some 4 KiB boundary inside it to its end are all
+ * zero (or its body is empty, which no recorder writes) and nothing but zeros, at least one,
+ * follows it to the end of the file. A whole frame that merely ends in a few zero bytes keeps
+ * them. `frame` holds the `total` bytes of the
+ * frame starting at file offset `start`. Returns 1, 0, or -errno on a read error. May move
+ * the source's window. */
+static int runs_into_padding(struct mjr_reader *r, const uint8_t *frame, size_t total,
+                             uint64_t start)
 {
-    if (blen && body[blen - 1] != 0)
+    size_t zeros = 0;
+    while (zeros < total && frame[total - 1 - zeros] == 0)
+        zeros++;
+    uint64_t end = start + total;
+    uint64_t zero_from = end - zeros;
+    uint64_t boundary = (zero_from + CUT_ALIGN - 1) / CUT_ALIGN * CUT_ALIGN;
+    bool empty = total == FRAME_PREFIX_LEN; /* no recorder writes an empty body */
+    if (zeros == 0 || (boundary >= end && !empty))
         return 0;
     const uint8_t *q;
     ssize_t n = mjr_src_peek(&r->src, end, 1, &q);
@@ -406,7 +420,7 @@ int mjr_reader_next(struct mjr_reader *r, struct mjr_frame *f)
                             "file ends after %zu bytes of it.",
                             r->pos, blen, (size_t)n - FRAME_PREFIX_LEN);
     if (blen == 0 || p[total - 1] == 0) {
-        int rc = runs_into_padding(r, p + FRAME_PREFIX_LEN, blen, r->pos + total);
+        int rc = runs_into_padding(r, p, total, r->pos);
         if (rc < 0)
             return stop_io(r, r->pos + total, rc);
         if (rc == 1) {

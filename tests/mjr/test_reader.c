@@ -580,14 +580,27 @@ static void test_trailing_zeros(void)
     expect_end(b.p, clean + 9, 5, clean, "zero bytes");
 
     /* A cut-off frame, then zeros: the declared length runs into the zeros, not out of the
-     * file, so only the zeros at the end of its body and after it tell it apart. */
-    b.len = clean;
+     * file, so only the zeros at the end of it and after it tell it apart. A crash cuts where
+     * a block or page ends: here frame 20 crosses 4096 and is cut there. */
+    struct mbuf c;
+    build_small_v2(&c, 19);
+    uint64_t clean19 = c.len;
+    ASSERT(clean19 < 4096 && clean19 + 210 > 4096);
     uint8_t pkt[200];
-    rtp_make(pkt, sizeof(pkt), 6, 15000, 77);
-    mb_frame_v2(&b, 165, pkt, sizeof(pkt));
-    b.len -= 150;
-    mb_put(&b, zeros, 4096);
-    expect_end(b.p, b.len, 5, clean, "ends in zeros and only zero bytes follow");
+    rtp_make(pkt, sizeof(pkt), 20, 57000, 77);
+    mb_frame_v2(&c, 627, pkt, sizeof(pkt));
+    c.len = 4096;
+    mb_put(&c, zeros, 4096);
+    expect_end(c.p, c.len, 19, clean19, "ends in zeros and only zero bytes follow");
+    /* The same frame whole, ending in a few zero bytes, then padding (a tail block written
+     * zero-padded before a crash): kept, since its zeros do not reach back to a boundary. */
+    c.len = clean19;
+    memset(pkt + 190, 0, 10);
+    mb_frame_v2(&c, 627, pkt, sizeof(pkt));
+    uint64_t whole20 = c.len;
+    mb_put(&c, zeros, 4096);
+    expect_end(c.p, c.len, 20, whole20, "zero bytes");
+    free(c.p);
     /* A lone prefix then zeros reads as an empty frame followed by zeros: dropped too. */
     b.len = clean;
     mb_put(&b, "MEET", 4);
