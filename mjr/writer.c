@@ -195,7 +195,7 @@ static void stream_start(struct mjr_stream *s, int64_t now)
 }
 
 /* Moves new streams in and notes control requests; returns false when the writer is done. */
-static bool take_control(struct mjr_writer *w, bool *start_flush)
+static bool take_control(struct mjr_writer *w, bool *start_flush, bool *stopping)
 {
     pthread_mutex_lock(&w->lock);
     while (w->incoming) {
@@ -211,6 +211,7 @@ static bool take_control(struct mjr_writer *w, bool *start_flush)
     }
     bool stop = w->stop;
     pthread_mutex_unlock(&w->lock);
+    *stopping = stop;
     if (stop)
         for (struct mjr_stream *s = w->streams; s; s = s->next)
             s->force_close = true;
@@ -341,12 +342,12 @@ void *mjr_writer_main(void *arg)
     pthread_setname_np(pthread_self(), name);
     int64_t next_pass = 0;
     for (;;) {
-        bool start_flush = false;
-        if (!take_control(w, &start_flush))
+        bool start_flush = false, stopping = false;
+        if (!take_control(w, &start_flush, &stopping))
             break;
         int64_t now = vb_clock_mono_us();
         bool progress;
-        if (now >= next_pass || start_flush || w->flushing || w->stop) {
+        if (now >= next_pass || start_flush || w->flushing || stopping) {
             progress = run_streams(w, start_flush, now);
             next_pass = now + MJR_TICK_US;
         } else {

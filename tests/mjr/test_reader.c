@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/bytes.h"
 #include "common/xalloc.h"
 #include "mjr/mjr.h"
@@ -17,45 +18,31 @@
 
 /* ---- building files in memory ----------------------------------------------------------- */
 
-struct mbuf {
-    uint8_t *p;
-    size_t len, cap;
-};
-
-static void mb_put(struct mbuf *b, const void *d, size_t n)
+/* Files are built in the project's bounded buffer; 16 MiB is far more than any test needs. */
+static void mb_put(struct vb_buf *b, const void *d, size_t n)
 {
-    if (b->len + n > b->cap) {
-        b->cap = (b->len + n) * 2 + 64;
-        b->p = xrealloc(b->p, b->cap);
-    }
-    if (n)
-        memcpy(b->p + b->len, d, n);
-    b->len += n;
+    ASSERT_EQ(vb_buf_put(b, d, n), 0);
 }
 
-static void mb_u16(struct mbuf *b, uint16_t v)
+static void mb_u16(struct vb_buf *b, uint16_t v)
 {
-    uint8_t t[2];
-    wr_u16(t, v);
-    mb_put(b, t, 2);
+    ASSERT_EQ(vb_buf_put_be16(b, v), 0);
 }
 
-static void mb_u32(struct mbuf *b, uint32_t v)
+static void mb_u32(struct vb_buf *b, uint32_t v)
 {
-    uint8_t t[4];
-    wr_u32(t, v);
-    mb_put(b, t, 4);
+    ASSERT_EQ(vb_buf_put_be32(b, v), 0);
 }
 
-static void mb_start(struct mbuf *b, const char *magic, const char *header)
+static void mb_start(struct vb_buf *b, const char *magic, const char *header)
 {
-    memset(b, 0, sizeof(*b));
+    vb_buf_init(b, 16u << 20);
     mb_put(b, magic, 8);
     mb_u16(b, (uint16_t)strlen(header));
     mb_put(b, header, strlen(header));
 }
 
-static void mb_frame_v2(struct mbuf *b, uint32_t t_ms, const uint8_t *body, size_t n)
+static void mb_frame_v2(struct vb_buf *b, uint32_t t_ms, const uint8_t *body, size_t n)
 {
     mb_put(b, "MEET", 4);
     mb_u32(b, t_ms);
@@ -63,7 +50,7 @@ static void mb_frame_v2(struct mbuf *b, uint32_t t_ms, const uint8_t *body, size
     mb_put(b, body, n);
 }
 
-static void mb_frame_v1(struct mbuf *b, const uint8_t *body, size_t n)
+static void mb_frame_v1(struct vb_buf *b, const uint8_t *body, size_t n)
 {
     mb_put(b, "MEETECHO", 8);
     mb_u16(b, (uint16_t)n);
@@ -254,7 +241,7 @@ static void test_fixtures(void)
 
 static void test_v2_audio_fields(void)
 {
-    struct mbuf b;
+    struct vb_buf b;
     const char *hdr = "{\"t\": \"a\", \"c\": \"opus\", \"s\": 1000, \"u\": 2000}";
     mb_start(&b, "MJR00002", hdr);
     uint8_t pkt[100];
@@ -309,7 +296,7 @@ static void test_v2_audio_fields(void)
     free(b.p);
 }
 
-static void build_v2_data(struct mbuf *b)
+static void build_v2_data(struct vb_buf *b)
 {
     mb_start(b, "MJR00002", "{\"t\": \"d\", \"c\": \"text\", \"s\": 5, \"u\": 6}");
     const char *msgs[] = {"hello", "", "a longer message"};
@@ -323,7 +310,7 @@ static void build_v2_data(struct mbuf *b)
 
 static void test_v2_data_fields(void)
 {
-    struct mbuf b;
+    struct vb_buf b;
     build_v2_data(&b);
     struct mjr_reader *r = open_mem_ok(b.p, b.len);
     ASSERT_EQ(mjr_reader_kind(r), MJR_KIND_DATA);
@@ -355,7 +342,7 @@ static void test_v2_data_fields(void)
     free(b.p);
 }
 
-static void build_v1(struct mbuf *b)
+static void build_v1(struct vb_buf *b)
 {
     mb_start(b, "MJR00001", "{\"t\": \"v\", \"c\": \"vp9\", \"s\": 7, \"u\": 8}");
     for (int i = 0; i < 4; i++) {
@@ -367,7 +354,7 @@ static void build_v1(struct mbuf *b)
 
 static void test_v1_fields(void)
 {
-    struct mbuf b;
+    struct vb_buf b;
     build_v1(&b);
     struct mjr_reader *r = open_mem_ok(b.p, b.len);
     ASSERT_EQ(mjr_reader_version(r), MJR_VERSION_1);
@@ -390,7 +377,7 @@ static void test_v1_fields(void)
     free(b.p);
 }
 
-static void build_legacy(struct mbuf *b, const char *word)
+static void build_legacy(struct vb_buf *b, const char *word)
 {
     mb_start(b, "MEETECHO", word);
     for (int i = 0; i < 3; i++) {
@@ -402,7 +389,7 @@ static void build_legacy(struct mbuf *b, const char *word)
 
 static void test_legacy_fields(void)
 {
-    struct mbuf b;
+    struct vb_buf b;
     build_legacy(&b, "video");
     struct mjr_reader *r = open_mem_ok(b.p, b.len);
     ASSERT_EQ(mjr_reader_version(r), MJR_VERSION_LEGACY);
@@ -507,7 +494,7 @@ static void sweep_cuts(const uint8_t *buf, size_t len)
 
 static void test_cuts_synthetic(void)
 {
-    struct mbuf b;
+    struct vb_buf b;
     mb_start(&b, "MJR00002", "{\"t\": \"a\", \"c\": \"opus\", \"s\": 1, \"u\": 2}");
     for (int i = 0; i < 6; i++) {
         uint8_t pkt[80];
@@ -545,7 +532,7 @@ static void test_cuts_fixture(void)
 
 /* ---- other damage ----------------------------------------------------------------------- */
 
-static void build_small_v2(struct mbuf *b, int frames)
+static void build_small_v2(struct vb_buf *b, int frames)
 {
     mb_start(b, "MJR00002", "{\"t\": \"v\", \"c\": \"vp8\", \"s\": 1, \"u\": 2}");
     for (int i = 0; i < frames; i++) {
@@ -570,7 +557,7 @@ static void expect_end(const uint8_t *buf, size_t len, size_t frames, uint64_t g
 
 static void test_trailing_zeros(void)
 {
-    struct mbuf b;
+    struct vb_buf b;
     build_small_v2(&b, 5);
     uint64_t clean = b.len;
     uint8_t *zeros = xcalloc(1, 1 << 20);
@@ -582,7 +569,7 @@ static void test_trailing_zeros(void)
     /* A cut-off frame, then zeros: the declared length runs into the zeros, not out of the
      * file, so only the zeros at the end of it and after it tell it apart. A crash cuts where
      * a block or page ends: here frame 20 crosses 4096 and is cut there. */
-    struct mbuf c;
+    struct vb_buf c;
     build_small_v2(&c, 19);
     uint64_t clean19 = c.len;
     ASSERT(clean19 < 4096 && clean19 + 210 > 4096);
@@ -640,7 +627,7 @@ static void test_trailing_zeros(void)
 
 static void test_length_past_eof(void)
 {
-    struct mbuf b;
+    struct vb_buf b;
     build_small_v2(&b, 4);
     uint64_t last = b.len - 210;
     wr_u16(b.p + last + 8, 60000);
@@ -655,7 +642,7 @@ static void test_length_past_eof(void)
 
 static void test_bad_prefix(void)
 {
-    struct mbuf b;
+    struct vb_buf b;
     build_small_v2(&b, 4);
     struct mjr_reader *r = open_mem_ok(b.p, b.len);
     uint64_t header_end = mjr_reader_good_end(r);
@@ -675,7 +662,7 @@ static void test_bad_prefix(void)
 }
 
 /* A header of exactly `hlen` bytes, then two frames. */
-static void build_big_header(struct mbuf *b, size_t hlen)
+static void build_big_header(struct vb_buf *b, size_t hlen)
 {
     const char *pre = "{\"t\": \"a\", \"c\": \"opus\", \"d\": \"";
     const char *post = "\", \"s\": 11, \"u\": 22}";
@@ -697,7 +684,7 @@ static void test_big_headers(void)
 {
     const size_t sizes[] = {1499, 1500, 4000, 65535};
     for (size_t i = 0; i < 4; i++) {
-        struct mbuf b;
+        struct vb_buf b;
         build_big_header(&b, sizes[i]);
         struct mjr_reader *r = open_mem_ok(b.p, b.len);
         ASSERT_EQ(mjr_reader_header_len(r), sizes[i]);
@@ -724,7 +711,7 @@ static void test_big_headers(void)
 
 static void expect_bad_header(const char *magic, const char *hdr, bool keeps_json)
 {
-    struct mbuf b;
+    struct vb_buf b;
     mb_start(&b, magic, hdr);
     uint8_t pkt[20];
     rtp_make(pkt, sizeof(pkt), 1, 0, 1);
@@ -789,7 +776,7 @@ static void test_bad_magic(void)
 /* Frames of the maximum body size through the file reader's window. */
 static void test_big_frames_file(void)
 {
-    struct mbuf b;
+    struct vb_buf b;
     mb_start(&b, "MJR00002", "{\"t\": \"v\", \"c\": \"h264\", \"s\": 1, \"u\": 2}");
     uint8_t *pkt = xmalloc(MJR_FRAME_MAX);
     for (int i = 0; i < 7; i++) {

@@ -3,6 +3,7 @@
  * recovery, and fault injection (ENOSPC, EIO, short writes) on one stream while others go on. */
 #include "tests/mjr/writer_util.h"
 
+#include <stdatomic.h>
 #include <sys/vfs.h>
 
 #define TMPFS_MAGIC_ 0x01021994
@@ -141,7 +142,7 @@ static void test_many_streams_buffered_fallback(void)
 /* A writer slowed by the fault hook cannot keep up: with a tiny budget the producer gets
  * -EAGAIN at once, drops are counted, and what was accepted is on disk, in order. */
 struct slow_ctx {
-    int delay_us;
+    atomic_int delay_us; /* changed by the test while the writer reads it */
 };
 
 static int slow_write(void *ctx, const char *path, uint64_t off, size_t len)
@@ -149,7 +150,7 @@ static int slow_write(void *ctx, const char *path, uint64_t off, size_t len)
     (void)path;
     (void)off;
     (void)len;
-    usleep((useconds_t)((struct slow_ctx *)ctx)->delay_us);
+    usleep((useconds_t)atomic_load(&((struct slow_ctx *)ctx)->delay_us));
     return 0;
 }
 
@@ -196,7 +197,7 @@ static void test_budget_drops_counted(void)
     mjr_engine_stats_get(e, &es);
     ASSERT_EQ(es.dropped, drops);
     ASSERT_LE(es.bytes_buffered, 64 * 1024 + 8192);
-    sc.delay_us = 0;
+    atomic_store(&sc.delay_us, 0);
     mjr_stream_close(s);
     mjr_engine_destroy(e);
     ASSERT_EQ(box.res.status, 0);
@@ -348,17 +349,8 @@ static void test_never_overwrites(void)
     ASSERT(fp != NULL);
     fputs("precious", fp);
     fclose(fp);
-    struct mjr_engine *e = NULL;
-    ASSERT_EQ(mjr_engine_create(NULL, &e), 0);
     struct close_box box;
-    close_box_init(&box);
-    struct mjr_stream_opts o = {.path = path, .on_closed = close_box_cb, .ud = &box};
-    o.info.kind = MJR_KIND_AUDIO;
-    o.info.codec = "opus";
-    struct mjr_stream *s = NULL;
-    ASSERT_EQ(mjr_stream_open(e, &o, &s), 0);
-    mjr_stream_close(s);
-    mjr_engine_destroy(e);
+    record_nothing(path, &box);
     ASSERT_EQ(box.res.status, -EEXIST);
     size_t len;
     uint8_t *b = read_all(path, &len);

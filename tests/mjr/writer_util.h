@@ -56,6 +56,23 @@ static inline void close_box_cb(void *ud, const struct mjr_stream_result *res)
     pthread_mutex_unlock(&b->lock);
 }
 
+/* Opens an Opus stream at `path` on a default engine and closes it at once; the result
+ * lands in *box. */
+static inline void record_nothing(const char *path, struct close_box *box)
+{
+    struct mjr_engine *e = NULL;
+    ASSERT_EQ(mjr_engine_create(NULL, &e), 0);
+    close_box_init(box);
+    struct mjr_stream_opts o = {.path = path, .on_closed = close_box_cb, .ud = box};
+    o.info.kind = MJR_KIND_AUDIO;
+    o.info.codec = "opus";
+    struct mjr_stream *s = NULL;
+    ASSERT_EQ(mjr_stream_open(e, &o, &s), 0);
+    mjr_stream_close(s);
+    mjr_engine_destroy(e);
+    ASSERT_EQ(box->count, 1);
+}
+
 /* A fresh directory under `base` (removed by rm_tree). */
 static inline void make_tmpdir(char *out, size_t n, const char *base, const char *tag)
 {
