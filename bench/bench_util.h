@@ -3,7 +3,7 @@
  * bench/CMakeLists.txt builds every .c file of bench/ as its own program, so what several programs
  * share lives here as static inline functions: clocks, a log-linear latency histogram that
  * never allocates once created, CPU time of threads found by name under /proc,
- * system-wide counters (/proc/stat, /proc/meminfo) and on-disk sizes of files.
+ * other processes' CPU, /proc/meminfo counters and on-disk sizes of files.
  *
  * DESIGN: the histogram keeps 32 linear sub-buckets per power of two (about 3% relative
  * resolution) over the whole uint64_t range, in one flat array of counters: recording a value
@@ -214,22 +214,29 @@ static inline int64_t bench_flusher_cpu_ns(void)
     return bench_named_cpu_ns("/proc", "kworker", "jbd2", NULL, NULL);
 }
 
-/* Busy CPU time of the whole machine in ns (every state of the "cpu" line of /proc/stat but
- * idle and iowait): includes kernel threads such as the page-cache flushers. */
-static inline int64_t bench_system_busy_ns(void)
+/* CPU time (ns) of every process on the machine but this one, from /proc/<pid>/stat (whole
+ * thread groups; the kernel scales these from its precise runtime, whereas the machine-wide
+ * /proc/stat is tick-sampled and proved unreliable in VMs). Processes that exit in between
+ * two calls take their time with them. */
+static inline int64_t bench_others_cpu_ns(void)
 {
-    char buf[512];
-    if (bench_read_small("/proc/stat", buf, sizeof(buf)) <= 0)
+    DIR *d = opendir("/proc");
+    int64_t total = 0;
+    long self = (long)getpid();
+    if (!d)
         return 0;
-    unsigned long long v[10] = {0};
-    if (sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-               &v[4], &v[5], &v[6], &v[7]) < 8)
-        return 0;
-    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
-    long tck = sysconf(_SC_CLK_TCK);
-    if (tck <= 0)
-        tck = 100;
-    return (int64_t)(busy * (1000000000ull / (unsigned long long)tck));
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9' || strtol(de->d_name, NULL, 10) == self)
+            continue;
+        char path[320], comm[64];
+        snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+        int64_t ns = bench_stat_cpu_ns(path, comm, sizeof(comm));
+        if (ns > 0)
+            total += ns;
+    }
+    closedir(d);
+    return total;
 }
 
 /* A /proc/meminfo counter in KiB ("Dirty", "Writeback", ...); 0 when absent. */

@@ -8,6 +8,7 @@
 #define VB_BENCH_MJR_WRITE_REPORT_H
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -46,7 +47,7 @@ struct result {
     int64_t prod_loop_cpu_ns, prod_close_cpu_ns, writer_cpu_ns, other_cpu_ns;
     int64_t open_caller_cpu_ns; /* ours: the mjr_stream_open loop */
     int64_t open_cpu_ns;        /* creating the files: see report_derive() */
-    int64_t process_cpu_ns, system_cpu_ns, flusher_cpu_ns;
+    int64_t process_cpu_ns, others_cpu_ns, flusher_cpu_ns;
     unsigned writer_threads, verified, verify_bad;
     double append_cpu_ns, write_cpu_ns;
     uint64_t disk_size, disk_alloc, missing, peak_buffered, peak_dirty;
@@ -124,9 +125,10 @@ static const struct metric_row METRICS[] = {
     {M_LOGICAL, "logical size (MiB)", "logical_mib", 1, 0},
     {M_DISK, "on disk, st_blocks*512 (MiB)", "disk_mib", 1, 0},
     {M_WCPU, "writer CPU (s)", "writer_cpu_s", 3, 0},
-    {M_CREATE, "  of which creating the files (s)", "create_cpu_s", 3, 0},
+    {M_CREATE, "  of which before the feed: files (s)", "create_cpu_s", 3, 0},
     {M_WCPU_MIB, "writer CPU per MiB (ms)", "writer_cpu_ms_per_mib", 3, 0},
-    {M_WCPU_MIB_NC, "  without creating files (ms/MiB)", "writer_cpu_nocreate_ms_per_mib", 3, 0},
+    {M_WCPU_MIB_NC, "  without the before-feed part (ms/MiB)", "writer_cpu_nocreate_ms_per_mib", 3,
+     0},
     {M_ALLIN_MIB, "  with kernel flushing (ms/MiB)", "writer_flusher_cpu_ms_per_mib", 3, 0},
     {M_APPEND_CPU, "producer CPU in append, est. (s)", "append_cpu_s", 3, 0},
     {M_PROC_CPU, "process CPU of the pass (s)", "process_cpu_s", 3, 0},
@@ -143,9 +145,10 @@ static const struct metric_row METRICS[] = {
 
 #define METRIC_ROWS (sizeof(METRICS) / sizeof(METRICS[0]))
 
+/* A quantile in µs; NAN (printed "-", null in JSON) for an empty histogram. */
 static inline double report_us(const struct bench_hist *h, double q)
 {
-    return (double)bench_hist_quantile(h, q) / 1000.0;
+    return h->count ? (double)bench_hist_quantile(h, q) / 1000.0 : NAN;
 }
 
 static inline double report_per_mib(double ns, uint64_t bytes)
@@ -156,17 +159,17 @@ static inline double report_per_mib(double ns, uint64_t bytes)
 /* Every metric of `r`, indexed by enum metric. */
 static inline void report_values(const struct result *r, double v[M_COUNT])
 {
-    int64_t others = r->system_cpu_ns - r->process_cpu_ns - r->flusher_cpu_ns;
+    int64_t others = r->others_cpu_ns - r->flusher_cpu_ns;
     double allin = r->write_cpu_ns + (double)r->flusher_cpu_ns + r->wb_cpu_s * 1e9;
     v[M_P50] = report_us(&r->lat, 0.5);
     v[M_P99] = report_us(&r->lat, 0.99);
     v[M_P999] = report_us(&r->lat, 0.999);
-    v[M_MAX] = (double)r->lat.max / 1000.0;
-    v[M_MEAN] = r->lat.count ? (double)r->lat.sum / 1000.0 / (double)r->lat.count : 0;
+    v[M_MAX] = r->lat.count ? (double)r->lat.max / 1000.0 : NAN;
+    v[M_MEAN] = r->lat.count ? (double)r->lat.sum / 1000.0 / (double)r->lat.count : NAN;
     v[M_S99] = report_us(&r->steady, 0.99);
     v[M_S999] = report_us(&r->steady, 0.999);
     v[M_LAG99] = report_us(&r->lag, 0.99);
-    v[M_LAGMAX] = (double)r->lag.max / 1000.0;
+    v[M_LAGMAX] = r->lag.count ? (double)r->lag.max / 1000.0 : NAN;
     v[M_OFFERED] = (double)r->offered;
     v[M_FRAMES] = (double)r->frames;
     v[M_DROPPED] = (double)r->dropped;
@@ -263,7 +266,7 @@ static inline void report_table(const struct options *o, const struct result *a,
     report_judge(a, b, t);
     report_values(a, va);
     report_values(b, vb);
-    printf("%-36s %13s %13s %9s   %s\n", "", "ours", "baseline", "ours/base", "target (ours)");
+    printf("%-40s %13s %13s %9s   %s\n", "", "ours", "baseline", "ours/base", "target (ours)");
     for (size_t i = 0; i < METRIC_ROWS; i++) {
         const struct metric_row *row = &METRICS[i];
         bool sa_on = a->ran && report_row_shown(o, row, a, true);
@@ -271,13 +274,15 @@ static inline void report_table(const struct options *o, const struct result *a,
         if (!sa_on && !sb_on)
             continue;
         char sa[32] = "-", sb[32] = "-", sr[32] = "";
+        sa_on = sa_on && !isnan(va[row->m]);
+        sb_on = sb_on && !isnan(vb[row->m]);
         if (sa_on)
             snprintf(sa, sizeof(sa), "%.*f", row->prec, va[row->m]);
         if (sb_on)
             snprintf(sb, sizeof(sb), "%.*f", row->prec, vb[row->m]);
         if (sa_on && sb_on && vb[row->m] != 0)
             snprintf(sr, sizeof(sr), "%.3g", va[row->m] / vb[row->m]);
-        printf("%-36s %13s %13s %9s", row->label, sa, sb, sr);
+        printf("%-40s %13s %13s %9s", row->label, sa, sb, sr);
         for (int k = 0; k < TARGETS; k++)
             if (t[k].m == row->m)
                 printf("   %-18s %s", t[k].text, t[k].met < 0 ? "n/a" : t[k].met ? "PASS" : "MISS");
@@ -349,8 +354,11 @@ static inline json_t *report_side_json(const struct options *o, const struct res
         const struct metric_row *row = &METRICS[i];
         if (!report_row_shown(o, row, r, ours))
             continue;
-        json_object_set_new(j, row->key,
-                            row->prec ? json_real(v[row->m]) : json_integer((json_int_t)v[row->m]));
+        double x = v[row->m];
+        json_t *val = isnan(x)    ? json_null()
+                      : row->prec ? json_real(x)
+                                  : json_integer((json_int_t)x);
+        json_object_set_new(j, row->key, val);
     }
     json_object_set_new(j, "logical_bytes", json_integer((json_int_t)r->disk_size));
     json_object_set_new(j, "disk_bytes", json_integer((json_int_t)r->disk_alloc));

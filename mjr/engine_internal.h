@@ -56,6 +56,7 @@ struct mjr_stream {
     _Atomic uint64_t committed;    /* bytes the writer may read (release/acquire) */
     atomic_bool closing;           /* set once by mjr_stream_close() after the last commit */
     _Atomic uint32_t free_tail;    /* free_ring consumer index */
+    uint64_t notified_seg;         /* segment index of the last push onto the ready stack */
     _Atomic uint64_t frames;       /* accepted (single writer: plain load + store) */
     _Atomic uint64_t dropped;      /* dropped for any reason */
     uint8_t *slots[MJR_SEG_SLOTS]; /* segment k lives in slots[k % MJR_SEG_SLOTS] */
@@ -64,6 +65,8 @@ struct mjr_stream {
     _Alignas(64) _Atomic uint64_t released; /* segments below this index are given back */
     _Atomic uint32_t free_head;             /* free_ring producer index */
     atomic_int status;                      /* 0 or -errno */
+    atomic_bool queued; /* on the ready stack: set by the producer, cleared by the writer */
+    struct mjr_stream *ready_next;
     uint8_t *free_ring[MJR_SEG_SLOTS];
 
     /* Writer only. */
@@ -83,7 +86,8 @@ struct mjr_stream {
     uint8_t *tail_buf; /* one aligned block for partial-block writes */
     struct iocb iocb;
     bool force_close;        /* engine destroy: finish as if closed */
-    struct mjr_stream *next; /* in the writer's list */
+    struct mjr_stream *next; /* in the writer's list (or its incoming list) */
+    struct mjr_stream *prev;
 };
 
 struct mjr_writer {
@@ -99,6 +103,8 @@ struct mjr_writer {
     struct mjr_stream **completed; /* streams whose write completed in the last reap */
     unsigned completed_len;
     struct mjr_stream *streams; /* writer-only list */
+    /* Streams with work, pushed by producers (lock-free stack; taken whole by the writer). */
+    _Alignas(64) _Atomic(struct mjr_stream *) ready;
 
     /* Control: guarded by lock. */
     pthread_mutex_t lock;
@@ -125,8 +131,27 @@ struct mjr_engine {
     atomic_bool fallback_logged;
 };
 
-/* Writer thread body (writer.c). */
+/* Writer thread body (writer_loop.c). */
 void *mjr_writer_main(void *arg);
+
+/* What a writer does to one stream (writer.c); writer thread only. */
+enum mjr_step {
+    MJR_STEP_IDLE,     /* nothing to write now */
+    MJR_STEP_WROTE,    /* a write was queued or performed */
+    MJR_STEP_FINISHED, /* closed and fully written: finish it */
+};
+/* Queues or performs the stream's next writes; *progress is set if one completed at once. */
+enum mjr_step mjr_writer_step(struct mjr_writer *w, struct mjr_stream *s, int64_t now,
+                              bool *progress);
+/* Takes the result of a write (bytes written or -errno). */
+void mjr_writer_write_done(struct mjr_stream *s, long res);
+/* Creates the stream's file; on failure the stream's status says why. */
+void mjr_writer_start(struct mjr_stream *s, int64_t now);
+/* Finishes the file, calls on_closed and frees the stream. */
+void mjr_writer_finish(struct mjr_stream *s);
+
+/* Pushes a stream onto its writer's ready stack unless it is there already (producer). */
+void mjr_stream_notify(struct mjr_stream *s);
 
 /* Segment memory accounting (stream.c): allocate within the engine's budget, or free. */
 uint8_t *mjr_seg_alloc(struct mjr_engine *e, size_t seg_size, bool force);

@@ -118,9 +118,28 @@ static void put(struct mjr_stream *s, const void *src, size_t n)
     }
 }
 
+void mjr_stream_notify(struct mjr_stream *s)
+{
+    if (atomic_exchange(&s->queued, true))
+        return; /* already on the stack: the writer will see the new state too */
+    struct mjr_writer *w = s->writer;
+    struct mjr_stream *head = atomic_load_explicit(&w->ready, memory_order_relaxed);
+    do
+        s->ready_next = head;
+    while (!atomic_compare_exchange_weak_explicit(&w->ready, &head, s, memory_order_release,
+                                                  memory_order_relaxed));
+}
+
 static void publish(struct mjr_stream *s)
 {
     atomic_store_explicit(&s->committed, s->pos, memory_order_release);
+    /* Moved into a new segment: the previous one is full and can be written. Once per
+     * segment (every ~200 ms of video), so the push costs nothing per packet. */
+    uint64_t seg = s->pos / s->seg_size;
+    if (seg != s->notified_seg) {
+        s->notified_seg = seg;
+        mjr_stream_notify(s);
+    }
     /* Only this thread writes the counter: a plain increment, no locked instruction. */
     atomic_store_explicit(&s->frames, atomic_load_explicit(&s->frames, memory_order_relaxed) + 1,
                           memory_order_relaxed);
@@ -245,7 +264,24 @@ void mjr_stream_close(struct mjr_stream *s)
 {
     if (!s)
         return;
+    /* Push first: once `closing` is set the writer may free the stream at any moment. */
+    mjr_stream_notify(s);
     atomic_store_explicit(&s->closing, true, memory_order_release);
+}
+
+/* Gives a new stream its steady-state working set before its producer starts: the first
+ * segment and one spare in the free ring (the writer is not running this stream yet, so the
+ * ring may be filled from here). Both are touched now, on the control thread, so that the
+ * producer's first copies take no page faults. The spare respects the budget. */
+static void prefault_segments(struct mjr_stream *s)
+{
+    memset(s->slots[0], 0, s->seg_size);
+    uint8_t *spare = mjr_seg_alloc(s->engine, s->seg_size, false);
+    if (!spare)
+        return;
+    memset(spare, 0, s->seg_size);
+    s->free_ring[0] = spare;
+    atomic_store_explicit(&s->free_head, 1, memory_order_release);
 }
 
 static size_t default_segment(enum mjr_kind kind, size_t asked)
@@ -300,6 +336,7 @@ int mjr_stream_open(struct mjr_engine *e, const struct mjr_stream_opts *opts,
      * packet still leaves an 8-byte file. The first segment ignores the budget. */
     s->slots[0] = mjr_seg_alloc(e, s->seg_size, true);
     s->segs_ready = 1;
+    prefault_segments(s);
     put(s, v2_magic, sizeof(v2_magic));
     atomic_store_explicit(&s->committed, s->pos, memory_order_release);
 
