@@ -39,7 +39,8 @@ struct mjr_stream {
     char *path;           /* final name */
     char *tmp_path;       /* "<path>.tmp" while open */
     struct mjr_info info; /* strings owned (copied) */
-    size_t seg_size;
+    size_t seg_size;      /* a power of two, at least MJR_BLOCK */
+    unsigned seg_shift;   /* log2(seg_size) */
     bool raw;
     void (*on_closed)(void *ud, const struct mjr_stream_result *res);
     void *ud;

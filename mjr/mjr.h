@@ -193,7 +193,7 @@ struct mjr_stream_result {
 struct mjr_stream_opts {
     const char *path;     /* final file name; written as "<path>.tmp" until close */
     struct mjr_info info; /* header of the recording */
-    size_t segment_size;  /* buffer unit; 0 = default for the kind; rounded to blocks */
+    size_t segment_size;  /* buffer unit; 0 = default for the kind; rounded up to a power of 2 */
     bool raw;             /* do not rewrite RTP seq/timestamp (pcap2mjr) */
     /* Called once on a writer thread when the stream is finished; the stream is freed
      * right after it returns. May be NULL. */

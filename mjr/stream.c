@@ -78,7 +78,7 @@ void mjr_stream_free(struct mjr_stream *s)
  * beyond segments kept for later) when the per-stream window or the budget is full. */
 static bool reserve(struct mjr_stream *s, uint64_t end)
 {
-    uint64_t need = (end + s->seg_size - 1) / s->seg_size;
+    uint64_t need = (end + s->seg_size - 1) >> s->seg_shift;
     while (s->segs_ready < need) {
         uint64_t k = s->segs_ready;
         uint64_t rel = atomic_load_explicit(&s->released, memory_order_acquire);
@@ -106,8 +106,8 @@ static void put(struct mjr_stream *s, const void *src, size_t n)
 {
     const uint8_t *p = src;
     while (n > 0) {
-        uint64_t k = s->pos / s->seg_size;
-        size_t off = (size_t)(s->pos % s->seg_size);
+        uint64_t k = s->pos >> s->seg_shift;
+        size_t off = (size_t)(s->pos & (s->seg_size - 1));
         size_t chunk = s->seg_size - off;
         if (chunk > n)
             chunk = n;
@@ -135,7 +135,7 @@ static void publish(struct mjr_stream *s)
     atomic_store_explicit(&s->committed, s->pos, memory_order_release);
     /* Moved into a new segment: the previous one is full and can be written. Once per
      * segment (every ~200 ms of video), so the push costs nothing per packet. */
-    uint64_t seg = s->pos / s->seg_size;
+    uint64_t seg = s->pos >> s->seg_shift;
     if (seg != s->notified_seg) {
         s->notified_seg = seg;
         mjr_stream_notify(s);
@@ -284,11 +284,15 @@ static void prefault_segments(struct mjr_stream *s)
     atomic_store_explicit(&s->free_head, 1, memory_order_release);
 }
 
-static size_t default_segment(enum mjr_kind kind, size_t asked)
+/* Segment sizes are powers of two of at least a block, so that positions split into
+ * segment and offset with a shift and a mask on the hot path. */
+static unsigned segment_shift(enum mjr_kind kind, size_t asked)
 {
-    size_t seg = asked ? asked : (kind == MJR_KIND_VIDEO ? MJR_SEG_VIDEO : MJR_SEG_AUDIO);
-    seg = (seg + MJR_BLOCK - 1) / MJR_BLOCK * MJR_BLOCK;
-    return seg;
+    size_t want = asked ? asked : (kind == MJR_KIND_VIDEO ? MJR_SEG_VIDEO : MJR_SEG_AUDIO);
+    unsigned shift = 12; /* MJR_BLOCK */
+    while (((size_t)1 << shift) < want)
+        shift++;
+    return shift;
 }
 
 int mjr_stream_open(struct mjr_engine *e, const struct mjr_stream_opts *opts,
@@ -321,7 +325,8 @@ int mjr_stream_open(struct mjr_engine *e, const struct mjr_stream_opts *opts,
     memcpy(s->tmp_path, opts->path, plen);
     memcpy(s->tmp_path + plen, ".tmp", 5);
     info_copy(&s->info, info);
-    s->seg_size = default_segment(info->kind, opts->segment_size);
+    s->seg_shift = segment_shift(info->kind, opts->segment_size);
+    s->seg_size = (size_t)1 << s->seg_shift;
     s->raw = opts->raw;
     s->on_closed = opts->on_closed;
     s->ud = opts->ud;
