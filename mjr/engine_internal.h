@@ -45,6 +45,10 @@ struct mjr_stream {
     void (*on_closed)(void *ud, const struct mjr_stream_result *res);
     void *ud;
     int64_t created_us;
+    const struct vb_clock *clock; /* the engine's (copied: read on every packet) */
+    /* 0 or -errno, set by the writer when the stream fails; read by the producer on every
+     * packet, so it sits on this read-mostly line, not with the writer's busy fields. */
+    atomic_int status;
 
     /* Written by the producer (one cache line group, apart from the writer's fields so that
      * the two threads do not bounce a line on every packet). */
@@ -65,7 +69,6 @@ struct mjr_stream {
     /* Written by the writer, read by the producer. */
     _Alignas(64) _Atomic uint64_t released; /* segments below this index are given back */
     _Atomic uint32_t free_head;             /* free_ring producer index */
-    atomic_int status;                      /* 0 or -errno */
     atomic_bool queued; /* on the ready stack: set by the producer, cleared by the writer */
     struct mjr_stream *ready_next;
     uint8_t *free_ring[MJR_SEG_SLOTS];
@@ -123,7 +126,9 @@ struct mjr_engine {
     struct mjr_writer *writers;
     _Atomic unsigned next_writer;
 
-    _Atomic uint64_t buffered; /* bytes of segment memory allocated */
+    /* Counters the writers update on every write: kept off the lines of the configuration,
+     * which producers read on every packet. */
+    _Alignas(64) _Atomic uint64_t buffered; /* bytes of segment memory allocated */
     _Atomic uint64_t streams_open;
     _Atomic uint64_t bytes_written;
     _Atomic uint64_t writes;

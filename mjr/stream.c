@@ -170,7 +170,7 @@ static int begin_frame(struct mjr_stream *s, size_t body_len, int64_t now)
     int64_t first_real = 0;
     if (!s->header_done) {
         /* Once per stream: rendering allocates, which the steady state never does. */
-        first_real = vb_clock_real(s->engine->cfg.clock);
+        first_real = vb_clock_real(s->clock);
         hdr = mjr_header_render(&s->info, s->created_us, first_real);
         hdr_len = strlen(hdr);
     }
@@ -200,7 +200,7 @@ int mjr_stream_write_rtp(struct mjr_stream *s, const uint8_t *pkt, size_t len)
 {
     if (len < 12 || (pkt[0] >> 6) != 2)
         return drop(s, -EINVAL);
-    int64_t now = vb_clock_mono(s->engine->cfg.clock);
+    int64_t now = vb_clock_mono(s->clock);
     int rc = begin_frame(s, len, now);
     if (rc != 0)
         return rc;
@@ -227,12 +227,12 @@ int mjr_stream_write_data(struct mjr_stream *s, const uint8_t *msg, size_t len)
 {
     if (len > MJR_FRAME_MAX - MJR_DATA_TIME_LEN)
         return drop(s, -EINVAL);
-    int64_t now = vb_clock_mono(s->engine->cfg.clock);
+    int64_t now = vb_clock_mono(s->clock);
     int rc = begin_frame(s, len + MJR_DATA_TIME_LEN, now);
     if (rc != 0)
         return rc;
     uint8_t stamp[MJR_DATA_TIME_LEN];
-    wr_u64(stamp, (uint64_t)vb_clock_real(s->engine->cfg.clock));
+    wr_u64(stamp, (uint64_t)vb_clock_real(s->clock));
     put(s, stamp, sizeof(stamp));
     put(s, msg, len);
     publish(s);
@@ -249,7 +249,7 @@ void mjr_stream_resume(struct mjr_stream *s)
     if (!s->paused)
         return;
     s->paused = false;
-    mjr_rebase_resume(&s->rebase, vb_clock_mono(s->engine->cfg.clock));
+    mjr_rebase_resume(&s->rebase, vb_clock_mono(s->clock));
 }
 
 void mjr_stream_stats_get(const struct mjr_stream *s, struct mjr_stream_stats *st)
@@ -330,6 +330,7 @@ int mjr_stream_open(struct mjr_engine *e, const struct mjr_stream_opts *opts,
     s->raw = opts->raw;
     s->on_closed = opts->on_closed;
     s->ud = opts->ud;
+    s->clock = e->cfg.clock;
     s->created_us = info->created_us ? info->created_us : vb_clock_real(e->cfg.clock);
     s->rebase.clock_rate = mjr_codec_clock_rate(info->codec);
     if (!s->rebase.clock_rate)
