@@ -339,6 +339,72 @@ static void test_faults_isolated(void)
     rm_tree(dir);
 }
 
+/* A real full filesystem: a 1 MiB tmpfs (mounting needs root, which CI has). The stream
+ * recording there fails with ENOSPC and keeps its whole frames; a stream on another
+ * filesystem, written at the same time by the same writer, is complete. */
+static void test_real_enospc(void)
+{
+    enum { FRAMES = 3000 };
+    char mnt[512], dir[512], cmd[1200];
+    make_tmpdir(mnt, sizeof(mnt), "/var/tmp", "enospc");
+    snprintf(cmd, sizeof(cmd), "mount -t tmpfs -o size=1m vb-enospc '%s' 2>/dev/null", mnt);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "cannot mount a tmpfs (not root?): real ENOSPC not exercised here\n");
+        rm_tree(mnt);
+        return;
+    }
+    make_tmpdir(dir, sizeof(dir), "/var/tmp", "enospc-ok");
+    struct mjr_engine *e = NULL;
+    ASSERT_EQ(mjr_engine_create(NULL, &e), 0);
+    static struct close_box boxes[2];
+    struct mjr_stream *s[2];
+    char paths[2][600];
+    snprintf(paths[0], sizeof(paths[0]), "%s/full.mjr", mnt);
+    snprintf(paths[1], sizeof(paths[1]), "%s/ok.mjr", dir);
+    for (int i = 0; i < 2; i++) {
+        close_box_init(&boxes[i]);
+        struct mjr_stream_opts o = {
+            .path = paths[i], .raw = true, .on_closed = close_box_cb, .ud = &boxes[i]};
+        o.info.kind = MJR_KIND_VIDEO;
+        o.info.codec = "vp8";
+        ASSERT_EQ(mjr_stream_open(e, &o, &s[i]), 0);
+    }
+    uint8_t pkt[1500];
+    int refused = 0, again[2] = {0};
+    for (int j = 0; j < FRAMES; j++) {
+        for (int i = 0; i < 2; i++) {
+            size_t len = frame_for(pkt, i, j);
+            int rc;
+            while ((rc = mjr_stream_write_rtp(s[i], pkt, len)) == -EAGAIN) {
+                again[i]++;
+                usleep(1000);
+            }
+            if (i == 0 && rc == -ENOSPC)
+                refused++;
+            else
+                ASSERT_EQ(rc, 0);
+        }
+        if (j % 100 == 0)
+            usleep(5000);
+    }
+    mjr_stream_close(s[0]);
+    mjr_stream_close(s[1]);
+    mjr_engine_destroy(e);
+    ASSERT_GT(refused, 0);
+    ASSERT_EQ(boxes[0].res.status, -ENOSPC);
+    ASSERT(boxes[0].res.recovered);
+    ASSERT_EQ(boxes[0].res.dropped, refused + again[0]);
+    int kept = verify_stream_file(paths[0], 0, FRAMES, NULL);
+    ASSERT_GT(kept, 100);
+    ASSERT_LT(kept, FRAMES - refused + 1);
+    ASSERT_EQ(boxes[1].res.status, 0);
+    ASSERT_EQ(verify_stream_file(paths[1], 1, FRAMES, NULL), FRAMES);
+    snprintf(cmd, sizeof(cmd), "umount '%s'", mnt);
+    ASSERT_EQ(system(cmd), 0);
+    rm_tree(mnt);
+    rm_tree(dir);
+}
+
 static void test_never_overwrites(void)
 {
     char dir[512];
@@ -368,6 +434,7 @@ int main(int argc, char **argv)
         {"budget_drops_counted", test_budget_drops_counted},
         {"flush_then_crash_recovers_all", test_flush_then_crash_recovers_all},
         {"faults_isolated", test_faults_isolated},
+        {"real_enospc", test_real_enospc},
         {"never_overwrites", test_never_overwrites},
         {NULL, NULL},
     };
