@@ -104,6 +104,7 @@ struct mjr_writer {
     struct iocb **batch;
     unsigned batch_len;
     unsigned inflight;             /* I/Os submitted and not yet reaped */
+    int64_t pass_us;               /* time between passes over every stream */
     struct mjr_stream **completed; /* streams whose write completed in the last reap */
     unsigned completed_len;
     struct mjr_stream *streams; /* writer-only list */

@@ -133,8 +133,10 @@ static enum mjr_step stream_step(struct mjr_writer *w, struct mjr_stream *s, int
     if (s->wstate != MJR_W_OPEN)
         return closing ? MJR_STEP_FINISHED : MJR_STEP_IDLE;
     uint64_t on_disk = s->tail_written > s->done ? s->tail_written : s->done;
+    /* Passes come every w->pass_us: start the flush one pass early, so that no committed
+     * byte waits longer than the flush interval to be written. */
     if (!s->flush_target && c > on_disk &&
-        now - s->last_flush_us >= (int64_t)cfg->flush_interval_ms * 1000)
+        now - s->last_flush_us >= (int64_t)cfg->flush_interval_ms * 1000 - w->pass_us)
         s->flush_target = c;
     uint64_t target = closing ? c : s->flush_target;
     bool need = target > on_disk;

@@ -13,8 +13,8 @@
  *   its next segment ready).
  * - passes: every quarter of the flush interval (at most MJR_PASS_MAX_US), and continuously
  *   while a flush request or shutdown is in progress, every stream is looked at: this is
- *   where partial tail blocks get written on the timer, so a crash loses at most about one
- *   flush interval.
+ *   where partial tail blocks get written on the timer (a pass early, so that a crash loses
+ *   at most one flush interval).
  * A stream is freed only when it is on no stack: its producer pushes before it sets
  * `closing` and never touches the stream afterwards, so once the writer has seen `closing`
  * and cleared `queued`, nothing can refer to the stream any more. */
@@ -204,6 +204,7 @@ void *mjr_writer_main(void *arg)
         period = MJR_PASS_MAX_US;
     if (period < MJR_TICK_US)
         period = MJR_TICK_US;
+    w->pass_us = period;
     int64_t next_pass = 0;
     for (;;) {
         bool start_flush = false, stopping = false;
