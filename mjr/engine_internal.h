@@ -14,6 +14,7 @@
 #include <libaio.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 
 #include "mjr/mjr.h"
 
@@ -33,6 +34,33 @@ enum mjr_wstate {
 };
 
 struct mjr_stream {
+    /* The append path's state: two cache lines, so that a packet touches these two lines and
+     * the bytes it is copied to, nothing else (with thousands of streams per media thread
+     * each line is a likely cache miss). Written by the producer, except `status` (by the
+     * writer, once, when the stream fails) and `committed` (read by the writer). */
+    _Alignas(64) const struct vb_clock *clock; /* the engine's */
+    uint64_t pos;                              /* logical bytes produced */
+    _Atomic uint64_t committed;                /* bytes the writer may read (release/acquire) */
+    uint8_t *cur;                              /* memory of segment cur_seg */
+    uint64_t cur_seg;
+    uint64_t notified_seg; /* segment index of the last push onto the ready stack */
+    uint64_t segs_ready;   /* segments [0, segs_ready) have memory assigned */
+    atomic_int status;     /* 0 or -errno, set by the writer when the stream fails */
+    uint8_t seg_shift;     /* log2(seg_size) */
+    bool raw;
+    bool paused;
+    bool header_done;
+    /* second line */
+    struct mjr_rebase rebase;
+    int64_t first_mono_us;
+    _Atomic uint64_t frames;  /* accepted (single writer: plain load + store) */
+    _Atomic uint64_t dropped; /* dropped for any reason */
+
+    /* Producer, touched when a segment changes or at close. */
+    _Alignas(64) atomic_bool closing; /* set once by mjr_stream_close() after the last commit */
+    _Atomic uint32_t free_tail;       /* free_ring consumer index */
+    uint8_t *slots[MJR_SEG_SLOTS];    /* segment k lives in slots[k % MJR_SEG_SLOTS] */
+
     /* Immutable after mjr_stream_open(). */
     struct mjr_engine *engine;
     struct mjr_writer *writer;
@@ -40,31 +68,9 @@ struct mjr_stream {
     char *tmp_path;       /* "<path>.tmp" while open */
     struct mjr_info info; /* strings owned (copied) */
     size_t seg_size;      /* a power of two, at least MJR_BLOCK */
-    unsigned seg_shift;   /* log2(seg_size) */
-    bool raw;
     void (*on_closed)(void *ud, const struct mjr_stream_result *res);
     void *ud;
     int64_t created_us;
-    const struct vb_clock *clock; /* the engine's (copied: read on every packet) */
-    /* 0 or -errno, set by the writer when the stream fails; read by the producer on every
-     * packet, so it sits on this read-mostly line, not with the writer's busy fields. */
-    atomic_int status;
-
-    /* Written by the producer (one cache line group, apart from the writer's fields so that
-     * the two threads do not bounce a line on every packet). */
-    _Alignas(64) uint64_t pos; /* logical bytes produced */
-    uint64_t segs_ready;       /* segments [0, segs_ready) have memory assigned */
-    bool header_done;
-    bool paused;
-    int64_t first_mono_us;
-    struct mjr_rebase rebase;
-    _Atomic uint64_t committed;    /* bytes the writer may read (release/acquire) */
-    atomic_bool closing;           /* set once by mjr_stream_close() after the last commit */
-    _Atomic uint32_t free_tail;    /* free_ring consumer index */
-    uint64_t notified_seg;         /* segment index of the last push onto the ready stack */
-    _Atomic uint64_t frames;       /* accepted (single writer: plain load + store) */
-    _Atomic uint64_t dropped;      /* dropped for any reason */
-    uint8_t *slots[MJR_SEG_SLOTS]; /* segment k lives in slots[k % MJR_SEG_SLOTS] */
 
     /* Written by the writer, read by the producer. */
     _Alignas(64) _Atomic uint64_t released; /* segments below this index are given back */
@@ -93,6 +99,11 @@ struct mjr_stream {
     struct mjr_stream *next; /* in the writer's list (or its incoming list) */
     struct mjr_stream *prev;
 };
+
+/* The append path's fields must stay within their two lines. */
+_Static_assert(offsetof(struct mjr_stream, header_done) < 64, "first hot line overflows");
+_Static_assert(offsetof(struct mjr_stream, dropped) + sizeof(uint64_t) <= 128,
+               "second hot line overflows");
 
 struct mjr_writer {
     struct mjr_engine *engine;

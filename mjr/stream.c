@@ -78,7 +78,7 @@ void mjr_stream_free(struct mjr_stream *s)
  * beyond segments kept for later) when the per-stream window or the budget is full. */
 static bool reserve(struct mjr_stream *s, uint64_t end)
 {
-    uint64_t need = (end + s->seg_size - 1) >> s->seg_shift;
+    uint64_t need = ((end - 1) >> s->seg_shift) + 1; /* end > 0: the magic is there */
     while (s->segs_ready < need) {
         uint64_t k = s->segs_ready;
         uint64_t rel = atomic_load_explicit(&s->released, memory_order_acquire);
@@ -105,13 +105,18 @@ static bool reserve(struct mjr_stream *s, uint64_t end)
 static void put(struct mjr_stream *s, const void *src, size_t n)
 {
     const uint8_t *p = src;
+    size_t mask = ((size_t)1 << s->seg_shift) - 1;
     while (n > 0) {
         uint64_t k = s->pos >> s->seg_shift;
-        size_t off = (size_t)(s->pos & (s->seg_size - 1));
-        size_t chunk = s->seg_size - off;
+        if (k != s->cur_seg) {
+            s->cur = s->slots[k % MJR_SEG_SLOTS];
+            s->cur_seg = k;
+        }
+        size_t off = (size_t)(s->pos & mask);
+        size_t chunk = mask + 1 - off;
         if (chunk > n)
             chunk = n;
-        memcpy(s->slots[k % MJR_SEG_SLOTS] + off, p, chunk);
+        memcpy(s->cur + off, p, chunk);
         p += chunk;
         n -= chunk;
         s->pos += chunk;
@@ -325,7 +330,7 @@ int mjr_stream_open(struct mjr_engine *e, const struct mjr_stream_opts *opts,
     memcpy(s->tmp_path, opts->path, plen);
     memcpy(s->tmp_path + plen, ".tmp", 5);
     info_copy(&s->info, info);
-    s->seg_shift = segment_shift(info->kind, opts->segment_size);
+    s->seg_shift = (uint8_t)segment_shift(info->kind, opts->segment_size);
     s->seg_size = (size_t)1 << s->seg_shift;
     s->raw = opts->raw;
     s->on_closed = opts->on_closed;
@@ -342,6 +347,8 @@ int mjr_stream_open(struct mjr_engine *e, const struct mjr_stream_opts *opts,
      * packet still leaves an 8-byte file. The first segment ignores the budget. */
     s->slots[0] = mjr_seg_alloc(e, s->seg_size, true);
     s->segs_ready = 1;
+    s->cur = s->slots[0];
+    s->cur_seg = 0;
     prefault_segments(s);
     put(s, v2_magic, sizeof(v2_magic));
     atomic_store_explicit(&s->committed, s->pos, memory_order_release);
