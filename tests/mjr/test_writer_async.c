@@ -221,39 +221,58 @@ static void test_budget_drops_counted(void)
     rm_tree(dir);
 }
 
-/* After mjr_engine_flush() every committed frame is on disk: a copy of the temporary file
- * taken then (what a crash would leave) recovers to exactly those frames. */
-static void test_flush_then_crash_recovers_all(void)
+/* What a crash would leave now: copies the open stream's temporary file of `path`, recovers
+ * the copy and returns its whole frames, or -1 if not even the magic is on disk yet. The
+ * recovered copy is left at <dir>/crashed.mjr for the caller to check, then removed by the
+ * next call. */
+static int64_t frames_after_crash(const char *dir, const char *path)
 {
-    char dir[512];
-    make_tmpdir(dir, sizeof(dir), "/var/tmp", "crash");
-    struct mjr_engine_config cfg = {.flush_interval_ms = 60000};
-    struct mjr_engine *e = NULL;
-    ASSERT_EQ(mjr_engine_create(&cfg, &e), 0);
-    char path[600], tmp[700], copy[700], cmd[1600];
-    snprintf(path, sizeof(path), "%s/c.mjr", dir);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    char copy[700], recovered[700], cmd[2000];
     snprintf(copy, sizeof(copy), "%s/crashed.mjr.tmp", dir);
+    snprintf(recovered, sizeof(recovered), "%s/crashed.mjr", dir);
+    unlink(recovered);
+    snprintf(cmd, sizeof(cmd), "cp '%s.tmp' '%s'", path, copy);
+    ASSERT_EQ(system(cmd), 0);
+    struct mjr_recover_result rr;
+    int rc = mjr_recover(copy, NULL, &rr);
+    if (rc == -EBADMSG) {
+        unlink(copy);
+        return -1;
+    }
+    ASSERT_EQ(rc, 0);
+    return (int64_t)rr.frames;
+}
+
+static struct mjr_stream *open_audio(struct mjr_engine *e, const char *path)
+{
     struct mjr_stream_opts o = {.path = path, .raw = true};
     o.info.kind = MJR_KIND_AUDIO;
     o.info.codec = "opus";
     struct mjr_stream *s = NULL;
     ASSERT_EQ(mjr_stream_open(e, &o, &s), 0);
+    return s;
+}
+
+/* After mjr_engine_flush() every committed frame is on disk: a copy of the temporary file
+ * taken then (what a crash would leave) recovers to exactly those frames. */
+static void test_flush_then_crash_recovers_all(void)
+{
+    char dir[512], path[600], recovered[700];
+    make_tmpdir(dir, sizeof(dir), "/var/tmp", "crash");
+    snprintf(path, sizeof(path), "%s/c.mjr", dir);
+    snprintf(recovered, sizeof(recovered), "%s/crashed.mjr", dir);
+    struct mjr_engine_config cfg = {.flush_interval_ms = 60000};
+    struct mjr_engine *e = NULL;
+    ASSERT_EQ(mjr_engine_create(&cfg, &e), 0);
+    struct mjr_stream *s = open_audio(e, path);
     uint8_t pkt[1500];
     int written = 0;
     for (int round = 0; round < 3; round++) {
         for (int j = 0; j < 37; j++, written++)
             ASSERT_EQ(mjr_stream_write_rtp(s, pkt, frame_for(pkt, 5, written)), 0);
         mjr_engine_flush(e);
-        snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", tmp, copy);
-        ASSERT_EQ(system(cmd), 0);
-        struct mjr_recover_result rr;
-        ASSERT_EQ(mjr_recover(copy, NULL, &rr), 0);
-        ASSERT_EQ(rr.frames, written);
-        char recovered[700];
-        snprintf(recovered, sizeof(recovered), "%s/crashed.mjr", dir);
+        ASSERT_EQ(frames_after_crash(dir, path), written);
         ASSERT_EQ(verify_stream_file(recovered, 5, written, NULL), written);
-        unlink(recovered);
     }
     mjr_stream_close(s);
     mjr_engine_destroy(e);
@@ -266,40 +285,21 @@ static void test_flush_then_crash_recovers_all(void)
  * interval has passed. The interval is 100 ms; the test allows 20 times that. */
 static void test_timer_flush_reaches_disk(void)
 {
-    char dir[512];
+    char dir[512], path[600];
     make_tmpdir(dir, sizeof(dir), "/var/tmp", "timer");
+    snprintf(path, sizeof(path), "%s/t.mjr", dir);
     struct mjr_engine_config cfg = {.flush_interval_ms = 100};
     struct mjr_engine *e = NULL;
     ASSERT_EQ(mjr_engine_create(&cfg, &e), 0);
-    char path[600], tmp[700], copy[700], cmd[1600];
-    snprintf(path, sizeof(path), "%s/t.mjr", dir);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    snprintf(copy, sizeof(copy), "%s/copy.mjr.tmp", dir);
-    struct mjr_stream_opts o = {.path = path, .raw = true};
-    o.info.kind = MJR_KIND_AUDIO;
-    o.info.codec = "opus";
-    struct mjr_stream *s = NULL;
-    ASSERT_EQ(mjr_stream_open(e, &o, &s), 0);
+    struct mjr_stream *s = open_audio(e, path);
     uint8_t pkt[1500];
     enum { N = 9 }; /* well under one segment: only the timer's tail write can save them */
     for (int j = 0; j < N; j++)
         ASSERT_EQ(mjr_stream_write_rtp(s, pkt, frame_for(pkt, 7, j)), 0);
-    uint64_t frames = 0;
+    int64_t frames = -1;
     for (int tries = 0; tries < 40 && frames < N; tries++) {
         usleep(50000);
-        snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", tmp, copy);
-        ASSERT_EQ(system(cmd), 0);
-        struct mjr_recover_result rr;
-        int rc = mjr_recover(copy, NULL, &rr);
-        if (rc == -EBADMSG) { /* nothing on disk yet, not even the magic */
-            unlink(copy);
-            continue;
-        }
-        ASSERT_EQ(rc, 0);
-        frames = rr.frames;
-        char recovered[700];
-        snprintf(recovered, sizeof(recovered), "%s/copy.mjr", dir);
-        unlink(recovered);
+        frames = frames_after_crash(dir, path);
     }
     ASSERT_EQ(frames, N);
     mjr_stream_close(s);
