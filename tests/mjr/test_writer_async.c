@@ -467,6 +467,40 @@ static void test_real_enospc(void)
     rm_tree(dir);
 }
 
+/* Shutdown: destroying the engine finishes every stream still open, as if closed. */
+static void test_destroy_finishes_open_streams(void)
+{
+    enum { N = 3, FRAMES = 500 };
+    char dir[512];
+    make_tmpdir(dir, sizeof(dir), "/var/tmp", "shutdown");
+    struct mjr_engine *e = NULL;
+    ASSERT_EQ(mjr_engine_create(NULL, &e), 0);
+    static struct close_box boxes[N];
+    char paths[N][600];
+    uint8_t pkt[1500];
+    for (int i = 0; i < N; i++) {
+        close_box_init(&boxes[i]);
+        snprintf(paths[i], sizeof(paths[i]), "%s/open%d.mjr", dir, i);
+        struct mjr_stream_opts o = {
+            .path = paths[i], .raw = true, .on_closed = close_box_cb, .ud = &boxes[i]};
+        o.info.kind = MJR_KIND_VIDEO;
+        o.info.codec = "vp8";
+        struct mjr_stream *s = NULL;
+        ASSERT_EQ(mjr_stream_open(e, &o, &s), 0);
+        for (int j = 0; j < FRAMES; j++)
+            ASSERT_EQ(mjr_stream_write_rtp(s, pkt, frame_for(pkt, i, j)), 0);
+        /* never closed */
+    }
+    mjr_engine_destroy(e);
+    for (int i = 0; i < N; i++) {
+        ASSERT_EQ(boxes[i].count, 1);
+        ASSERT_EQ(boxes[i].res.status, 0);
+        ASSERT_STREQ(boxes[i].res.path, paths[i]);
+        ASSERT_EQ(verify_stream_file(paths[i], i, FRAMES, NULL), FRAMES);
+    }
+    rm_tree(dir);
+}
+
 static void test_never_overwrites(void)
 {
     char dir[512];
@@ -498,6 +532,7 @@ int main(int argc, char **argv)
         {"timer_flush_reaches_disk", test_timer_flush_reaches_disk},
         {"faults_isolated", test_faults_isolated},
         {"real_enospc", test_real_enospc},
+        {"destroy_finishes_open_streams", test_destroy_finishes_open_streams},
         {"never_overwrites", test_never_overwrites},
         {NULL, NULL},
     };
