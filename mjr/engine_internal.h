@@ -71,6 +71,10 @@ struct mjr_stream {
     void (*on_closed)(void *ud, const struct mjr_stream_result *res);
     void *ud;
     int64_t created_us;
+    char *hdr_tmpl;     /* the JSON header rendered at open with a placeholder for "u" */
+    size_t hdr_u_at;    /* where the value of "u" goes */
+    size_t hdr_tail_at; /* what follows the placeholder */
+    size_t hdr_tail_len;
 
     /* Written by the writer, read by the producer. */
     _Alignas(64) _Atomic uint64_t released; /* segments below this index are given back */

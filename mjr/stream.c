@@ -7,8 +7,12 @@
  * steady state makes no allocation, no syscall and takes no lock. Only when a stream grows
  * its working set is a new segment allocated, and only within the engine's memory budget:
  * past it the frame is dropped and counted, never waited for. Time comes from the vDSO
- * clock (or the engine's injected clock in tests). */
+ * clock (or the engine's injected clock in tests). The JSON header is rendered at open with
+ * a placeholder for the first frame's wall time, so the first append only prints a number
+ * into it: the JSON encoder never runs on the media thread. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +72,7 @@ void mjr_stream_free(struct mjr_stream *s)
     for (; tail != head; tail++)
         mjr_seg_free(e, s->free_ring[tail % MJR_SEG_SLOTS], s->seg_size);
     free(s->tail_buf);
+    free(s->hdr_tmpl);
     info_release(&s->info);
     free(s->path);
     free(s->tmp_path);
@@ -170,26 +175,25 @@ static int begin_frame(struct mjr_stream *s, size_t body_len, int64_t now)
         return -EPIPE;
     if (body_len > MJR_FRAME_MAX)
         return drop(s, -EINVAL);
-    char *hdr = NULL;
     size_t hdr_len = 0;
-    int64_t first_real = 0;
+    char first_us[24];
+    int first_len = 0;
     if (!s->header_done) {
-        /* Once per stream: rendering allocates, which the steady state never does. */
-        first_real = vb_clock_real(s->clock);
-        hdr = mjr_header_render(&s->info, s->created_us, first_real);
-        hdr_len = strlen(hdr);
+        /* Once per stream: the header was rendered at open; only "u" is filled in here, so
+         * the media thread never runs the JSON encoder nor allocates. */
+        first_len = snprintf(first_us, sizeof(first_us), "%" PRId64, vb_clock_real(s->clock));
+        hdr_len = s->hdr_u_at + (size_t)first_len + s->hdr_tail_len;
     }
-    uint64_t end = s->pos + (hdr ? 2 + hdr_len : 0) + MJR_V2_FRAME_PREFIX + body_len;
-    if (!reserve(s, end)) {
-        free(hdr);
+    uint64_t end = s->pos + (hdr_len ? 2 + hdr_len : 0) + MJR_V2_FRAME_PREFIX + body_len;
+    if (!reserve(s, end))
         return drop(s, -EAGAIN);
-    }
-    if (hdr) {
+    if (hdr_len) {
         uint8_t len_be[2];
         wr_u16(len_be, (uint16_t)hdr_len); /* at most 0xffff: checked at open */
         put(s, len_be, 2);
-        put(s, hdr, hdr_len);
-        free(hdr);
+        put(s, s->hdr_tmpl, s->hdr_u_at);
+        put(s, first_us, (size_t)first_len);
+        put(s, s->hdr_tmpl + s->hdr_tail_at, s->hdr_tail_len);
         s->header_done = true;
         s->first_mono_us = now;
     }
@@ -310,17 +314,26 @@ int mjr_stream_open(struct mjr_engine *e, const struct mjr_stream_opts *opts,
         return -EINVAL;
     if (opts->segment_size > 16u * 1024 * 1024)
         return -EINVAL;
-    /* The header's length is a u16: refuse one that cannot fit whatever "s" and "u" become. */
-    char *probe = mjr_header_render(info, INT64_MIN, INT64_MIN);
-    size_t probe_len = strlen(probe);
-    free(probe);
-    if (probe_len > 0xffff)
+    /* The header is rendered now, with a placeholder where the first frame's wall time
+     * ("u") goes. Its length is a u16: refuse one that cannot fit whatever "u" becomes. */
+    int64_t created = info->created_us ? info->created_us : vb_clock_real(e->cfg.clock);
+    char *tmpl = mjr_header_render(info, created, INT64_MIN);
+    /* Inside a JSON string a quote is escaped, so this can only match the "u" key itself. */
+    static const char u_key[] = ", \"u\": ";
+    static const char u_placeholder[] = "-9223372036854775808";
+    char *u = strstr(tmpl, u_key);
+    if (!u || strncmp(u + strlen(u_key), u_placeholder, strlen(u_placeholder)) != 0)
+        abort(); /* mjr_header_render always writes "u" after "s" */
+    size_t tmpl_len = strlen(tmpl);
+    if (tmpl_len > 0xffff) {
+        free(tmpl);
         return -EMSGSIZE;
-    if (probe_len >= MJR_PP_HEADER_LIMIT)
+    }
+    if (tmpl_len >= MJR_PP_HEADER_LIMIT)
         vb_log_warn(e->cfg.log,
                     "%s: header of about %zu bytes; janus-pp-rec refuses headers of %d bytes "
                     "or more (verbatim reads them)",
-                    opts->path, probe_len, MJR_PP_HEADER_LIMIT);
+                    opts->path, tmpl_len, MJR_PP_HEADER_LIMIT);
     struct mjr_stream *s = xaligned_alloc(64, sizeof(*s)); /* its field groups are aligned */
     memset(s, 0, sizeof(*s));
     s->engine = e;
@@ -336,7 +349,11 @@ int mjr_stream_open(struct mjr_engine *e, const struct mjr_stream_opts *opts,
     s->on_closed = opts->on_closed;
     s->ud = opts->ud;
     s->clock = e->cfg.clock;
-    s->created_us = info->created_us ? info->created_us : vb_clock_real(e->cfg.clock);
+    s->created_us = created;
+    s->hdr_tmpl = tmpl;
+    s->hdr_u_at = (size_t)(u - tmpl) + strlen(u_key);
+    s->hdr_tail_at = s->hdr_u_at + strlen(u_placeholder);
+    s->hdr_tail_len = tmpl_len - s->hdr_tail_at;
     s->rebase.clock_rate = mjr_codec_clock_rate(info->codec);
     if (!s->rebase.clock_rate)
         s->rebase.clock_rate = info->kind == MJR_KIND_VIDEO ? 90000 : 48000;

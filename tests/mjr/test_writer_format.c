@@ -364,6 +364,43 @@ static void test_big_header_written(void)
     rm_tree(dir);
 }
 
+/* The header is rendered at open with a placeholder for "u"; a description that spells out
+ * the same text must neither move nor corrupt it. */
+static void test_header_u_placeholder_is_unambiguous(void)
+{
+    char dir[512];
+    make_tmpdir(dir, sizeof(dir), "/var/tmp", "uhdr");
+    struct script_clock clk = {.mono = 1000, .real = 1234567};
+    struct vb_clock vc;
+    struct mjr_engine *e = engine_new(&clk, &vc);
+    char out[600];
+    snprintf(out, sizeof(out), "%s/u.mjr", dir);
+    const char *tricky = "a, \"u\": -9223372036854775808 b";
+    struct mjr_stream_opts o = {.path = out};
+    o.info.kind = MJR_KIND_AUDIO;
+    o.info.codec = "opus";
+    o.info.description = tricky;
+    o.info.created_us = 42;
+    struct mjr_stream *s = NULL;
+    ASSERT_EQ(mjr_stream_open(e, &o, &s), 0);
+    uint8_t pkt[200];
+    ASSERT_EQ(mjr_stream_write_rtp(s, pkt, rtp_build(pkt, 111, 0, 1, 0, 9, 50, 0)), 0);
+    mjr_stream_close(s);
+    mjr_engine_destroy(e);
+    struct mjr_reader *r = NULL;
+    ASSERT_EQ(mjr_reader_open(out, &r, NULL, 0), 0);
+    json_t *h = mjr_reader_header(r);
+    ASSERT(h != NULL);
+    ASSERT_STREQ(json_string_value(json_object_get(h, "d")), tricky);
+    ASSERT_EQ(json_integer_value(json_object_get(h, "s")), 42);
+    ASSERT_EQ(json_integer_value(json_object_get(h, "u")), 1234567);
+    char *want = mjr_header_render(&o.info, 42, 1234567);
+    ASSERT_EQ(mjr_reader_header_len(r), strlen(want));
+    free(want);
+    mjr_reader_destroy(r);
+    rm_tree(dir);
+}
+
 static void test_rebase_math(void)
 {
     struct mjr_rebase rb = {.clock_rate = 8000};
@@ -394,6 +431,7 @@ int main(int argc, char **argv)
         {"empty_recording", test_empty_recording},
         {"bad_input", test_bad_input},
         {"big_header_written", test_big_header_written},
+        {"header_u_placeholder_is_unambiguous", test_header_u_placeholder_is_unambiguous},
         {NULL, NULL},
     };
     return test_main(cases, argc, argv);
