@@ -20,4 +20,15 @@ set +e
 rc=$?
 set -e
 [ "$rc" -eq 2 ] || { echo "no subcommand exited $rc, want 2"; exit 1; }
+# Bad options of a subcommand: usage, exit 2, nothing started.
+set +e
+"$VERBATIM" serve --writer-threads 0 2>/dev/null
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || { echo "serve --writer-threads 0 exited $rc, want 2"; exit 1; }
+set +e
+"$VERBATIM" serve --no-such-option 2>/dev/null
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || { echo "serve --no-such-option exited $rc, want 2"; exit 1; }
 echo ok
