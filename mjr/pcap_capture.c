@@ -165,7 +165,7 @@ static int pcap_open(struct mjr_capture *c, const uint8_t *h, uint32_t magic, ch
 static int pcap_next_record(struct mjr_capture *c, struct mjr_capture_packet *p)
 {
     uint64_t at = c->pos;
-    const uint8_t *h;
+    const uint8_t *h = NULL;
     int rc = take(c, PCAP_RECORD_LEN, &h, "a record header", true);
     if (rc <= 0)
         return rc;
@@ -306,7 +306,7 @@ static int ng_section(struct mjr_capture *c, const uint8_t *b, uint64_t at)
  * magic is read before the length can be. */
 static int ng_section_block(struct mjr_capture *c, const uint8_t h[8], uint64_t at)
 {
-    const uint8_t *bom;
+    const uint8_t *bom = NULL;
     if (take(c, 4, &bom, "a section header", false) < 0)
         return c->failed;
     if (rd_u32(bom) == NG_BOM)
@@ -320,7 +320,7 @@ static int ng_section_block(struct mjr_capture *c, const uint8_t h[8], uint64_t 
     if (total < 28 || total % 4 || total > MJR_CAPTURE_MAX_BLOCK)
         return fail(c, -EBADMSG, "section header at offset %llu has a bad length %u",
                     (unsigned long long)at, total);
-    const uint8_t *rest;
+    const uint8_t *rest = NULL;
     if (take(c, total - 12, &rest, "a section header", false) < 0)
         return c->failed;
     if (rd32(c, rest + total - 16) != total)
@@ -333,7 +333,7 @@ static int ng_section_block(struct mjr_capture *c, const uint8_t h[8], uint64_t 
 static int ng_block(struct mjr_capture *c, struct mjr_capture_packet *p)
 {
     uint64_t at = c->pos;
-    const uint8_t *hp;
+    const uint8_t *hp = NULL;
     int rc = take(c, 8, &hp, "a block header", true);
     if (rc <= 0)
         return rc;
@@ -345,7 +345,7 @@ static int ng_block(struct mjr_capture *c, struct mjr_capture_packet *p)
     if (total < 12 || total % 4 || total > MJR_CAPTURE_MAX_BLOCK)
         return fail(c, -EBADMSG, "block at offset %llu has a bad length %u", (unsigned long long)at,
                     total);
-    const uint8_t *b;
+    const uint8_t *b = NULL;
     if (take(c, total - 8, &b, "a block", false) < 0)
         return c->failed;
     size_t len = total - 12;
@@ -370,7 +370,7 @@ static int capture_start(struct mjr_capture *c, char *err, size_t errlen)
         err = scratch;
         errlen = sizeof(scratch);
     }
-    const uint8_t *h;
+    const uint8_t *h = NULL;
     int rc = src_take(c, 4, &h);
     if (rc == -EIO) {
         snprintf(err, errlen, "read error");

@@ -47,14 +47,18 @@ struct mjr_reader {
 
 /* ---- diagnostics ------------------------------------------------------------------------ */
 
+/* A diagnostic longer than the buffer is cut: checking the length says that is intended. */
 static void diag_compose(struct mjr_reader *r, const char *sentence)
 {
+    int n;
     if (sentence[0] && r->warn[0])
-        snprintf(r->diag, sizeof(r->diag), "%s %s", sentence, r->warn);
+        n = snprintf(r->diag, sizeof(r->diag), "%s %s", sentence, r->warn);
     else if (sentence[0])
-        snprintf(r->diag, sizeof(r->diag), "%s", sentence);
+        n = snprintf(r->diag, sizeof(r->diag), "%s", sentence);
     else
-        snprintf(r->diag, sizeof(r->diag), "%s", r->warn);
+        n = snprintf(r->diag, sizeof(r->diag), "%s", r->warn);
+    if (n >= (int)sizeof(r->diag))
+        r->diag[sizeof(r->diag) - 1] = '\0';
 }
 
 /* Ends the parse as damaged with one sentence saying why. Always returns 0 (no frame). */
@@ -105,7 +109,7 @@ static int scan_zeros(struct mjr_reader *r, uint64_t off, uint64_t *end, uint64_
 {
     uint64_t at = off;
     for (;;) {
-        const uint8_t *p;
+        const uint8_t *p = NULL;
         ssize_t n = mjr_src_peek(&r->src, at, ZERO_SCAN_CHUNK, &p);
         if (n < 0)
             return (int)n;
@@ -218,7 +222,7 @@ static int header_parse_json(struct mjr_reader *r, const uint8_t *p, size_t len)
 static void header_read(struct mjr_reader *r)
 {
     const uint64_t at = MJR_MAGIC_LEN;
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     r->pos = r->good_end = at;
     ssize_t n = mjr_src_peek(&r->src, at, HEADER_LEN_FIELD, &p);
     if (n < 0) {
@@ -267,7 +271,7 @@ static void header_read(struct mjr_reader *r)
 
 static int reader_start(struct mjr_reader *r, char *err, size_t errlen)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     ssize_t n = mjr_src_peek(&r->src, 0, MJR_MAGIC_LEN, &p);
     if (n < 0) {
         if (err)
@@ -388,7 +392,7 @@ static int runs_into_padding(struct mjr_reader *r, const uint8_t *frame, size_t 
     bool empty = total == FRAME_PREFIX_LEN; /* no recorder writes an empty body */
     if (zeros == 0 || (boundary >= end && !empty))
         return 0;
-    const uint8_t *q;
+    const uint8_t *q = NULL;
     ssize_t n = mjr_src_peek(&r->src, end, 1, &q);
     if (n <= 0 || q[0] != 0)
         return n < 0 ? (int)n : 0;
@@ -400,7 +404,7 @@ int mjr_reader_next(struct mjr_reader *r, struct mjr_frame *f)
 {
     if (r->done)
         return 0;
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     ssize_t n = mjr_src_peek(&r->src, r->pos, FRAME_PREFIX_LEN, &p);
     if (n < 0)
         return stop_io(r, r->pos, n);
