@@ -86,6 +86,10 @@ int mjr_engine_create(const struct mjr_engine_config *cfg, struct mjr_engine **o
         free(e);
         return -EINVAL;
     }
+    int arc = mjr_arena_create(e->cfg.memory_budget, &e->arena);
+    if (arc < 0)
+        vb_log_warn(e->cfg.log, "no segment arena (%s): stream buffers come from the heap",
+                    strerror(-arc));
     e->writers = xcalloc(e->cfg.writer_threads, sizeof(*e->writers));
     for (unsigned i = 0; i < e->cfg.writer_threads; i++) {
         int rc = writer_init(e, &e->writers[i], i);
@@ -93,6 +97,7 @@ int mjr_engine_create(const struct mjr_engine_config *cfg, struct mjr_engine **o
             while (i-- > 0)
                 writer_stop(&e->writers[i]);
             free(e->writers);
+            mjr_arena_destroy(e->arena);
             free(e);
             return rc;
         }
@@ -108,6 +113,7 @@ void mjr_engine_destroy(struct mjr_engine *e)
     for (unsigned i = 0; i < e->cfg.writer_threads; i++)
         writer_stop(&e->writers[i]);
     free(e->writers);
+    mjr_arena_destroy(e->arena);
     free(e);
 }
 

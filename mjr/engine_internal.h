@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "mjr/arena.h"
 #include "mjr/mjr.h"
 
 #define MJR_BLOCK 4096u            /* alignment of buffers, sizes and offsets for O_DIRECT */
@@ -141,6 +142,8 @@ struct mjr_engine {
     struct mjr_engine_config cfg;
     struct mjr_writer *writers;
     _Atomic unsigned next_writer;
+    struct mjr_arena *arena;      /* segment memory; NULL: the heap (mmap refused) */
+    _Atomic uint32_t shifts_used; /* bit (shift - MJR_ARENA_MIN_SHIFT): a stream uses it */
 
     /* Counters the writers update on every write: kept off the lines of the configuration,
      * which producers read on every packet. */
@@ -175,9 +178,13 @@ void mjr_writer_finish(struct mjr_stream *s);
 /* Pushes a stream onto its writer's ready stack unless it is there already (producer). */
 void mjr_stream_notify(struct mjr_stream *s);
 
-/* Segment memory accounting (stream.c): allocate within the engine's budget, or free. */
+/* Segment memory (stream.c): allocate within the engine's budget, or free. Allocation takes
+ * a prefaulted arena segment, or heap memory when the arena has none of that size free. */
 uint8_t *mjr_seg_alloc(struct mjr_engine *e, size_t seg_size, bool force);
 void mjr_seg_free(struct mjr_engine *e, uint8_t *mem, size_t seg_size);
+/* Keeps free arena segments of every size in use ready for producers (control and writer
+ * threads: may fault pages). */
+void mjr_seg_refill(struct mjr_engine *e);
 
 /* Frees a stream and every segment it holds (writer thread, after on_closed). */
 void mjr_stream_free(struct mjr_stream *s);

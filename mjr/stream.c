@@ -29,15 +29,38 @@ uint8_t *mjr_seg_alloc(struct mjr_engine *e, size_t seg_size, bool force)
         atomic_fetch_sub_explicit(&e->buffered, seg_size, memory_order_relaxed);
         return NULL;
     }
-    return xaligned_alloc(MJR_BLOCK, seg_size);
+    uint8_t *mem = mjr_arena_get(e->arena, (unsigned)__builtin_ctzl(seg_size));
+    return mem ? mem : xaligned_alloc(MJR_BLOCK, seg_size);
 }
 
 void mjr_seg_free(struct mjr_engine *e, uint8_t *mem, size_t seg_size)
 {
     if (!mem)
         return;
-    free(mem);
+    if (mjr_arena_owns(e->arena, mem))
+        mjr_arena_put(e->arena, mem, (unsigned)__builtin_ctzl(seg_size));
+    else
+        free(mem);
     atomic_fetch_sub_explicit(&e->buffered, seg_size, memory_order_relaxed);
+}
+
+/* Free segments kept per size: one chunk's worth, at least 8. A stream's working set is a
+ * few segments, so this covers many streams growing at once between two writer passes. */
+static size_t refill_target(unsigned shift)
+{
+    size_t per_chunk = MJR_ARENA_CHUNK >> shift;
+    return per_chunk < 8 ? 8 : per_chunk;
+}
+
+void mjr_seg_refill(struct mjr_engine *e)
+{
+    uint32_t used = atomic_load_explicit(&e->shifts_used, memory_order_relaxed);
+    for (unsigned i = 0; i < MJR_ARENA_CLASSES; i++)
+        if (used & (1u << i)) {
+            unsigned shift = MJR_ARENA_MIN_SHIFT + i;
+            if (mjr_arena_free_count(e->arena, shift) < refill_target(shift) / 2)
+                mjr_arena_refill(e->arena, shift, refill_target(shift));
+        }
 }
 
 static void info_copy(struct mjr_info *dst, const struct mjr_info *src)
@@ -359,6 +382,11 @@ int mjr_stream_open(struct mjr_engine *e, const struct mjr_stream_opts *opts,
         s->rebase.clock_rate = info->kind == MJR_KIND_VIDEO ? 90000 : 48000;
     s->fd = -1;
     s->tail_buf = xaligned_alloc(MJR_BLOCK, MJR_BLOCK);
+    if (e->arena && s->seg_shift <= MJR_ARENA_MAX_SHIFT) {
+        /* The first stream of a size carves its chunk here, on the control thread. */
+        atomic_fetch_or(&e->shifts_used, 1u << (s->seg_shift - MJR_ARENA_MIN_SHIFT));
+        mjr_arena_refill(e->arena, s->seg_shift, 2);
+    }
 
     /* The magic goes out at once, as Janus writes it at open: a stream that never gets a
      * packet still leaves an 8-byte file. The first segment ignores the budget. */

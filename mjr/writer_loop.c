@@ -215,6 +215,7 @@ void *mjr_writer_main(void *arg)
         if (now >= next_pass || start_flush || w->flushing || stopping) {
             progress = run_pass(w, start_flush, now);
             next_pass = now + period;
+            mjr_seg_refill(w->engine);
         } else {
             progress = run_completed(w, now);
             progress |= run_ready(w, now, true);

@@ -39,8 +39,9 @@ build_asan() {
 # ThreadSanitizer (only those targets are built there).
 check_tsan() {
     CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DVB_TSAN=ON
-    cmake --build build-tsan -j "$JOBS" --target mjr_test_writer_async mjr_test_writer_format
-    (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R '^mjr/test_writer' --output-on-failure)
+    cmake --build build-tsan -j "$JOBS" --target mjr_test_writer_async mjr_test_writer_format \
+        mjr_test_arena
+    (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R '^mjr/test_(writer|arena)' --output-on-failure)
 }
 
 case "${1:-}" in
