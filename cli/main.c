@@ -14,6 +14,8 @@ static const struct cli_command commands[] = {
     {"mjr", "MJR tools: `verbatim mjr info FILE [--json]`", cli_mjr},
     {"mjr2pcap", "convert an MJR recording to pcap: IN.mjr OUT.pcap", cli_mjr2pcap},
     {"pcap2mjr", "convert RTP in a pcap to MJR: -c CODEC [-s SSRC] IN.pcap OUT.mjr", cli_pcap2mjr},
+    {"pp", "convert MJR to opus/webm/mp4/... like janus-pp-rec, or --merge A/V: see `pp -h`",
+     cli_pp},
     {"version", "print the version", cli_version},
     {"help", "list the subcommands", cli_help},
     {NULL, NULL, NULL},
