@@ -34,6 +34,22 @@ struct tc_frame {
     int width, height; /* declared by this frame's bitstream, else 0 */
 };
 
+/* Audio clock skew compensation (skew.c). Zeroed at open. */
+struct tc_skew {
+    bool started, dropping;
+    uint32_t start_ms;
+    int64_t start_ts;
+    double delay;  /* smoothed RTP time minus expected, in ticks */
+    int64_t shift; /* ticks added to every timestamp from here on */
+    uint64_t jumps, drops;
+};
+
+/* Returns the packet's timestamp corrected for the drift of the sender's clock (threshold
+ * in ms, arrival time t_ms, the packet's duration in ticks); *drop: the packet must be
+ * dropped to let the wall clock catch up. */
+int64_t tc_skew_apply(struct tc_skew *k, uint32_t rate, int threshold_ms, uint32_t t_ms, int64_t ts,
+                      int64_t duration, bool *drop);
+
 struct tc_track {
     const char *path;
     struct mjr_reader *rd;
@@ -86,7 +102,8 @@ struct tc_track {
     int64_t restamp_offset; /* ticks added to every timestamp from here on */
     double latency[1000];
     unsigned latency_n, latency_at;
-    bool ssup_on; /* -C: in SIP silence suppression (the next packet leaves it) */
+    bool ssup_on;        /* -C: in SIP silence suppression (the next packet leaves it) */
+    struct tc_skew skew; /* -S */
 
     /* A frame read ahead and not yet returned (after a fill). */
     bool held_valid;

@@ -145,6 +145,15 @@ static int audio_next(struct tc_track *t, struct tc_frame *f)
             t->st.damaged_frames++;
             continue;
         }
+        if (t->opts->audioskew_ms > 0) {
+            bool drop;
+            ts = tc_skew_apply(&t->skew, t->clock_rate, t->opts->audioskew_ms, p->t_ms, ts,
+                               audio_ticks(t, r.payload, r.len), &drop);
+            if (drop) {
+                t->st.skew_dropped++;
+                continue;
+            }
+        }
         if (t->have_prev && ts + audio_ticks(t, r.payload, r.len) <= t->next_ts) {
             t->st.duplicates++; /* wholly before what was already written */
             continue;

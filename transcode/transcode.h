@@ -25,7 +25,8 @@ struct tc_options {
     int audiolevel_ext;    /* -a: extension id of ssrc-audio-level; 0 = none */
     int videoorient_ext;   /* -v: extension id of video-orientation; 0 = none */
     bool faststart;        /* -t: MP4 with the index at the front */
-    int audioskew_ms;      /* -S: accepted; see cmd_pp.c */
+    int audioskew_ms;      /* -S: audio whose RTP clock drifts from the arrival times by more
+                              than this is realigned (jump forward, or drop packets); 0 = off */
     int silence_distance;  /* -C: audio packets with the marker bit within this many sequence
                               numbers of the last but far ahead in RTP time start SIP-style
                               silence suppression and are dropped; 0 = off */
@@ -64,6 +65,7 @@ struct tc_track_stats {
     uint64_t duplicates, late, lost, refused; /* refused: not RTP, too large, other SSRC/PT */
     uint64_t damaged_frames, skipped_frames;  /* skipped: waiting for a keyframe */
     uint64_t filled_frames;                   /* silence/PLC frames inserted into gaps */
+    uint64_t skew_dropped;                    /* -S: dropped because the source ran fast */
     int width, height;                        /* video: first keyframe's */
     int64_t start_us;                         /* track start on the output's timeline */
     int64_t duration_us;

@@ -170,6 +170,48 @@ static void restamp_moves_audio_after_a_latency_jump(void)
     NEAR(ps[0].end_s, 7.0, 0.0015);
 }
 
+/* -S: a sender whose audio clock runs 1 % fast (RTP time gains 0.2 ms per 20 ms packet on
+ * the arrival times) or 1 % slow is brought back to the wall clock: packets dropped, or the
+ * timeline jumped forward (and filled). Without -S the output follows RTP time. */
+static void audioskew_follows_the_wall_clock(void)
+{
+    static const struct {
+        const char *name;
+        int arrival_us; /* per 20 ms of RTP time */
+        double plain_s, skewed_s;
+    } cases[] = {{"fast.mjr", 19800, 30.0, 29.7}, {"slow.mjr", 20200, 30.0, 30.3}};
+    for (size_t c = 0; c < 2; c++) {
+        char mjr[300], out[300];
+        path_in(mjr, sizeof(mjr), cases[c].name);
+        path_in(out, sizeof(out), "skew.mka");
+        struct synth s;
+        synth_open(&s, mjr, MJR_KIND_AUDIO, "opus", 1700000000000000, false);
+        for (uint32_t i = 0; i < 1500; i++) /* 30 s of RTP time */
+            synth_rtp(&s, (uint32_t)((int64_t)i * cases[c].arrival_us / 1000), 111, false,
+                      (uint16_t)i, 960 * i, 5, opus20, sizeof(opus20));
+        synth_close(&s);
+        struct tc_result res;
+        const char *in[] = {mjr};
+        struct probe_stream ps[1];
+        ASSERT_EQ(convert(in, 1, out, &res), 0);
+        ASSERT_EQ(probe_file(out, ps, 1), 1);
+        NEAR(ps[0].end_s, cases[c].plain_s, 0.0015);
+        struct tc_options o;
+        tc_options_default(&o);
+        o.audioskew_ms = 40;
+        ASSERT_EQ(convert_with(in, 1, out, &o, &res), 0);
+        ASSERT_EQ(probe_file(out, ps, 1), 1);
+        ASSERT(ps[0].monotonic);
+        /* Drift is let grow to the threshold (40 ms) as seen through the 1/64 average (which
+         * trails a steady drift by about 13 ms), and is corrected a packet (20 ms) at a time. */
+        NEAR(ps[0].end_s, cases[c].skewed_s, 0.080);
+        if (c == 0)
+            ASSERT(res.tracks[0].skew_dropped > 0);
+        else
+            ASSERT(res.tracks[0].filled_frames > 0);
+    }
+}
+
 /* -C: a marked packet a few sequence numbers on but far ahead in RTP time is dropped. */
 static void silence_distance_drops_the_suppression_marker(void)
 {
@@ -415,6 +457,7 @@ int main(int argc, char **argv)
         {"opus_dtx_gap_uses_real_frame_duration", opus_dtx_gap_uses_real_frame_duration},
         {"ssrc_change_is_a_continuation", ssrc_change_is_a_continuation},
         {"restamp_moves_audio_after_a_latency_jump", restamp_moves_audio_after_a_latency_jump},
+        {"audioskew_follows_the_wall_clock", audioskew_follows_the_wall_clock},
         {"silence_distance_drops_the_suppression_marker",
          silence_distance_drops_the_suppression_marker},
         {"merge_aligns_a_late_video_on_wall_clock", merge_aligns_a_late_video_on_wall_clock},
