@@ -77,6 +77,7 @@ struct probe_stream {
     int64_t packets;
     double first_s, end_s; /* first pts, and last pts + duration, in seconds */
     int width, height;
+    int channels;
     bool monotonic;    /* pts strictly increasing */
     double max_step_s; /* largest pts step between consecutive packets */
 };
@@ -93,6 +94,7 @@ static inline int probe_file(const char *path, struct probe_stream *ps, int max)
         ps[i].codec = ic->streams[i]->codecpar->codec_id;
         ps[i].width = ic->streams[i]->codecpar->width;
         ps[i].height = ic->streams[i]->codecpar->height;
+        ps[i].channels = ic->streams[i]->codecpar->ch_layout.nb_channels;
         ps[i].monotonic = true;
         last[i] = INT64_MIN;
     }

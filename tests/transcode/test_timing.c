@@ -241,7 +241,7 @@ static void silence_distance_drops_the_suppression_marker(void)
 }
 
 /* A VP8 frame: descriptor (S=1), then a key frame header of 320x240 or an inter frame. */
-static size_t vp8_frame(uint8_t *p, bool key)
+static size_t vp8_frame_sized(uint8_t *p, bool key, int w, int h)
 {
     size_t n = 0;
     p[n++] = 0x10;
@@ -249,13 +249,75 @@ static size_t vp8_frame(uint8_t *p, bool key)
     p[n++] = 0x02;
     p[n++] = 0x00;
     if (key) {
-        static const uint8_t hdr[] = {0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00};
+        const uint8_t hdr[] = {
+            0x9d, 0x01, 0x2a, (uint8_t)w, (uint8_t)(w >> 8), (uint8_t)h, (uint8_t)(h >> 8)};
         memcpy(p + n, hdr, sizeof(hdr));
         n += sizeof(hdr);
     }
     for (int i = 0; i < 20; i++)
         p[n++] = (uint8_t)(i * 7);
     return n;
+}
+
+static size_t vp8_frame(uint8_t *p, bool key)
+{
+    return vp8_frame_sized(p, key, 320, 240);
+}
+
+/* A sender that changes resolution: every change is reported, the output holds all frames. */
+static void resolution_changes_are_reported(void)
+{
+    char mjr[300], out[300];
+    path_in(mjr, sizeof(mjr), "res.mjr");
+    path_in(out, sizeof(out), "res.webm");
+    struct synth s;
+    synth_open(&s, mjr, MJR_KIND_VIDEO, "vp8", 1700000000000000, false);
+    uint8_t buf[64];
+    for (uint32_t i = 0; i < 90; i++) { /* 320x240, then 640x480 from 1 s, 1280x720 from 2 s */
+        int w = i < 30 ? 320 : i < 60 ? 640 : 1280, h = i < 30 ? 240 : i < 60 ? 480 : 720;
+        size_t n = vp8_frame_sized(buf, i % 30 == 0, w, h);
+        synth_rtp(&s, (i * 100) / 3, 96, true, (uint16_t)i, 3000 * i, 2, buf, n);
+    }
+    synth_close(&s);
+    struct tc_options o;
+    tc_options_default(&o);
+    struct tc_description d;
+    char err[256];
+    ASSERT_EQ(transcode_describe(mjr, &o, &d, err, sizeof(err)), 0);
+    ASSERT_EQ(d.n_resolutions, 3);
+    ASSERT_EQ(d.resolutions[1].width, 640);
+    ASSERT_EQ(d.resolutions[1].height, 480);
+    NEAR(d.resolutions[1].at_s, 1.0, 0.001);
+    ASSERT_EQ(d.resolutions[2].width, 1280);
+    NEAR(d.resolutions[2].at_s, 2.0, 0.001);
+    struct tc_result res;
+    const char *in[] = {mjr};
+    ASSERT_EQ(convert(in, 1, out, &res), 0);
+    struct probe_stream ps[1];
+    ASSERT_EQ(probe_file(out, ps, 1), 1);
+    ASSERT_EQ(ps[0].packets, 90);
+    ASSERT_EQ(ps[0].width, 320); /* the container declares the first keyframe's size */
+}
+
+/* Multiopus (5.1 as WebRTC sends it) gets a family-1 OpusHead with six channels. */
+static void multiopus_has_six_channels(void)
+{
+    char mjr[300], out[300];
+    path_in(mjr, sizeof(mjr), "multi.mjr");
+    path_in(out, sizeof(out), "multi.mka");
+    struct synth s;
+    synth_open(&s, mjr, MJR_KIND_AUDIO, "multiopus", 1700000000000000, false);
+    for (uint32_t i = 0; i < 50; i++)
+        synth_rtp(&s, 20 * i, 111, false, (uint16_t)i, 960 * i, 5, opus20, sizeof(opus20));
+    synth_close(&s);
+    struct tc_result res;
+    const char *in[] = {mjr};
+    ASSERT_EQ(convert(in, 1, out, &res), 0);
+    struct probe_stream ps[1];
+    ASSERT_EQ(probe_file(out, ps, 1), 1);
+    ASSERT_EQ(ps[0].codec, AV_CODEC_ID_OPUS);
+    ASSERT_EQ(ps[0].channels, 6);
+    ASSERT_EQ(ps[0].packets, 50);
 }
 
 static void merge_aligns_a_late_video_on_wall_clock(void)
@@ -460,6 +522,8 @@ int main(int argc, char **argv)
         {"audioskew_follows_the_wall_clock", audioskew_follows_the_wall_clock},
         {"silence_distance_drops_the_suppression_marker",
          silence_distance_drops_the_suppression_marker},
+        {"resolution_changes_are_reported", resolution_changes_are_reported},
+        {"multiopus_has_six_channels", multiopus_has_six_channels},
         {"merge_aligns_a_late_video_on_wall_clock", merge_aligns_a_late_video_on_wall_clock},
         {"pcmu_gap_in_wav_keeps_the_length", pcmu_gap_in_wav_keeps_the_length},
         {"text_data_to_srt_with_commas", text_data_to_srt_with_commas},
