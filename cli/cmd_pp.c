@@ -240,9 +240,11 @@ static void print_result(const struct tc_job *job, const struct tc_result *res, 
             (unsigned long long)res->bytes_out);
 }
 
-static int convert(struct pp_args *a, const char *const *inputs, size_t n, const char *out)
+static int convert(struct pp_args *a, const char *const *inputs, size_t n, const char *out,
+                   const struct vb_log *log)
 {
     struct tc_job job = {.inputs = inputs, .n_inputs = n, .output = out, .opts = a->opts};
+    job.opts.log = log;
     struct bar bar = {.on = !a->quiet && isatty(STDERR_FILENO), .last_pct = -1};
     struct tc_result res;
     int rc = transcode_job_run(&job, show_progress, &bar, &res);
@@ -258,7 +260,6 @@ static int convert(struct pp_args *a, const char *const *inputs, size_t n, const
 
 int cli_pp(int argc, char **argv, const struct vb_log *log)
 {
-    (void)log;
     struct pp_args a = {0};
     int rc = parse_args(argc, argv, &a);
     if (rc != 0) {
@@ -277,7 +278,7 @@ int cli_pp(int argc, char **argv, const struct vb_log *log)
             fprintf(stderr, "verbatim pp: --merge takes 1 to %d recordings\n", TC_MAX_INPUTS);
             return 2;
         }
-        return convert(&a, (const char *const *)files, (size_t)rest, a.merge_out);
+        return convert(&a, (const char *const *)files, (size_t)rest, a.merge_out, log);
     }
     if (rest < 1 || rest > 2) {
         pp_usage(stderr);
@@ -289,5 +290,5 @@ int cli_pp(int argc, char **argv, const struct vb_log *log)
         fprintf(stderr, "verbatim pp: no destination given for %s\n", files[0]);
         return 2;
     }
-    return convert(&a, (const char *const *)files, 1, files[1]);
+    return convert(&a, (const char *const *)files, 1, files[1], log);
 }

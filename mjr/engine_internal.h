@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "common/sha256.h"
 #include "mjr/arena.h"
 #include "mjr/mjr.h"
 
@@ -100,7 +101,11 @@ struct mjr_stream {
     unsigned stalls;   /* consecutive writes that made no progress */
     uint8_t *tail_buf; /* one aligned block for partial-block writes */
     struct iocb iocb;
-    bool force_close;        /* engine destroy: finish as if closed */
+    bool force_close; /* engine destroy: finish as if closed */
+    bool listed;      /* taken from `incoming` into the writer's list */
+    bool hashing;     /* opts.sha256: `hash` covers bytes [0, hashed) */
+    uint64_t hashed;
+    struct vb_sha256 hash;
     struct mjr_stream *next; /* in the writer's list (or its incoming list) */
     struct mjr_stream *prev;
 };

@@ -182,12 +182,14 @@ struct mjr_stream;
 
 /* What became of a stream, passed to its on_closed callback (on a writer thread). */
 struct mjr_stream_result {
-    const char *path; /* final path (or the temporary one if it could not be finalized) */
-    int status;       /* 0, or the -errno that failed the stream (-ENOSPC, -EIO, ...) */
-    uint64_t bytes;   /* logical length of the file on disk */
-    uint64_t frames;  /* frames accepted */
-    uint64_t dropped; /* frames dropped (budget exhausted, stream failed, bad input) */
-    bool recovered;   /* a failed stream was trimmed to its last whole frame */
+    const char *path;   /* final path (or the temporary one if it could not be finalized) */
+    int status;         /* 0, or the -errno that failed the stream (-ENOSPC, -EIO, ...) */
+    uint64_t bytes;     /* logical length of the file on disk */
+    uint64_t frames;    /* frames accepted */
+    uint64_t dropped;   /* frames dropped (budget exhausted, stream failed, bad input) */
+    bool recovered;     /* a failed stream was trimmed to its last whole frame */
+    bool has_sha256;    /* opts.sha256 was set and the file exists under `path` */
+    uint8_t sha256[32]; /* of the file's bytes as finished */
 };
 
 struct mjr_stream_opts {
@@ -195,6 +197,7 @@ struct mjr_stream_opts {
     struct mjr_info info; /* header of the recording */
     size_t segment_size;  /* buffer unit; 0 = default for the kind; rounded up to a power of 2 */
     bool raw;             /* do not rewrite RTP seq/timestamp (pcap2mjr) */
+    bool sha256;          /* hash the file on the writer thread as its bytes become final */
     /* Called once on a writer thread when the stream is finished; the stream is freed
      * right after it returns. May be NULL. */
     void (*on_closed)(void *ud, const struct mjr_stream_result *res);

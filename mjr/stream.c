@@ -94,6 +94,7 @@ void mjr_stream_free(struct mjr_stream *s)
     uint32_t head = atomic_load_explicit(&s->free_head, memory_order_acquire);
     for (; tail != head; tail++)
         mjr_seg_free(e, s->free_ring[tail % MJR_SEG_SLOTS], s->seg_size);
+    vb_sha256_discard(&s->hash);
     free(s->tail_buf);
     free(s->hdr_tmpl);
     info_release(&s->info);
@@ -369,6 +370,8 @@ int mjr_stream_open(struct mjr_engine *e, const struct mjr_stream_opts *opts,
     s->seg_shift = (uint8_t)segment_shift(info->kind, opts->segment_size);
     s->seg_size = (size_t)1 << s->seg_shift;
     s->raw = opts->raw;
+    if (opts->sha256 && vb_sha256_init(&s->hash) == 0)
+        s->hashing = true;
     s->on_closed = opts->on_closed;
     s->ud = opts->ud;
     s->clock = e->cfg.clock;

@@ -35,6 +35,10 @@ static void release_segments(struct mjr_stream *s)
     uint64_t rel = atomic_load_explicit(&s->released, memory_order_relaxed);
     while ((rel + 1) * s->seg_size <= s->done) {
         uint8_t *mem = s->slots[rel % MJR_SEG_SLOTS];
+        if (s->hashing) { /* these bytes are on disk for good: hash them before reuse */
+            vb_sha256_update(&s->hash, mem, s->seg_size);
+            s->hashed = (rel + 1) * s->seg_size;
+        }
         uint32_t head = atomic_load_explicit(&s->free_head, memory_order_relaxed);
         uint32_t tail = atomic_load_explicit(&s->free_tail, memory_order_acquire);
         if (head - tail < MJR_FREE_KEEP) {

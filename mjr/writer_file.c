@@ -148,6 +148,26 @@ static int finish_clean(struct mjr_stream *s, uint64_t len)
     return rc;
 }
 
+/* Hashes the bytes not yet hashed, [hashed, len), from the segments still held. */
+static void hash_tail(struct mjr_stream *s, uint64_t len, struct mjr_stream_result *res)
+{
+    if (!s->hashing)
+        return;
+    uint64_t at = s->hashed;
+    while (at < len) {
+        uint64_t k = at / s->seg_size, off = at % s->seg_size;
+        uint64_t n = s->seg_size - off;
+        if (n > len - at)
+            n = len - at;
+        vb_sha256_update(&s->hash, s->slots[k % MJR_SEG_SLOTS] + off, (size_t)n);
+        at += n;
+    }
+    s->hashed = at;
+    vb_sha256_final(&s->hash, res->sha256);
+    s->hashing = false;
+    res->has_sha256 = true;
+}
+
 void mjr_file_finish(struct mjr_stream *s, struct mjr_stream_result *res)
 {
     uint64_t len = atomic_load_explicit(&s->committed, memory_order_acquire);
@@ -158,6 +178,7 @@ void mjr_file_finish(struct mjr_stream *s, struct mjr_stream_result *res)
         int rc = finish_clean(s, len);
         if (rc == 0) {
             res->path = s->path;
+            hash_tail(s, len, res);
             return;
         }
         res->status = rc;
@@ -182,5 +203,8 @@ void mjr_file_finish(struct mjr_stream *s, struct mjr_stream_result *res)
         res->path = s->path;
         res->bytes = rr.kept_bytes;
         res->recovered = true;
+        /* Rare: the file was cut back, so hash what is on disk now. */
+        if (s->hashing && vb_sha256_file(s->path, res->sha256, NULL) == 0)
+            res->has_sha256 = true;
     }
 }

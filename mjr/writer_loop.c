@@ -74,6 +74,7 @@ static bool take_control(struct mjr_writer *w, bool *start_flush, bool *stopping
         struct mjr_stream *s = in;
         in = s->next;
         list_add(w, s);
+        s->listed = true;
         mjr_writer_start(s, now);
     }
     *stopping = stop;
@@ -93,7 +94,9 @@ static bool run_ready(struct mjr_writer *w, int64_t now, bool step)
     while (s) {
         struct mjr_stream *next = s->ready_next;
         atomic_store(&s->queued, false);
-        if (step && mjr_writer_step(w, s, now, &progress) == MJR_STEP_FINISHED)
+        /* A stream opened after this iteration took the incoming list is not the writer's
+         * yet (no file): the next iteration takes it in, and a full pass steps it. */
+        if (step && s->listed && mjr_writer_step(w, s, now, &progress) == MJR_STEP_FINISHED)
             finish_if_unreferenced(w, s);
         s = next;
     }

@@ -6,8 +6,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-BUILD_PKGS="cmake make gcc pkg-config libjansson-dev libaio-dev libavformat-dev libavcodec-dev libavutil-dev"
-TEST_PKGS="clang libclang-rt-14-dev clang-format git python3 janus-tools ffmpeg"
+BUILD_PKGS="cmake make gcc pkg-config libjansson-dev libaio-dev libavformat-dev libavcodec-dev libavutil-dev libssl-dev libsqlite3-dev libmicrohttpd-dev"
+TEST_PKGS="clang libclang-rt-14-dev clang-format git python3 janus-tools ffmpeg chromium jq"
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 install_missing() {
@@ -39,7 +39,7 @@ build_asan() {
 # ThreadSanitizer (only those targets are built there).
 check_tsan() {
     CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DVB_TSAN=ON
-    cmake --build build-tsan -j "$JOBS" --target mjr_test_writer_async mjr_test_writer_format \
+    cmake --build build-tsan -j "$JOBS" --target mjr_test_writer_async mjr_test_writer_format mjr_test_writer_hash \
         mjr_test_arena
     (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R '^mjr/test_(writer|arena)' --output-on-failure)
 }

@@ -183,6 +183,12 @@ static int add_streams(struct job *j)
         };
         if (jt->t.kind == MJR_KIND_DATA)
             p.clock_rate = 1000; /* data times are written in ms */
+        if (jt->rotation && strcmp(j->fmt->name, "mp4") != 0)
+            vb_log_warn(j->job->opts.log,
+                        "%s: the video is rotated by %d degrees, which a .%s file cannot "
+                        "record (FFmpeg's Matroska muxer has no rotation); players will show "
+                        "it unrotated",
+                        j->job->inputs[i], jt->rotation, j->fmt->name);
         int rc = tc_mux_add_stream(&j->mux, &p, j->res->error, sizeof(j->res->error));
         if (rc < 0)
             return fail(j, rc, "%s", j->res->error);

@@ -130,8 +130,9 @@ int tc_mux_add_stream(struct tc_mux *m, const struct tc_mux_stream_params *p, ch
                 av_stream_new_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, sizeof(int32_t) * 9);
             if (!sd)
                 return -ENOMEM;
-            /* The matrix's angle is counter-clockwise. */
-            av_display_rotation_set((int32_t *)sd, -(double)p->rotation);
+            /* av_display_rotation_set() takes the clockwise angle to turn the picture by for
+             * display (ffprobe then shows it as -90 for 90), as the CVO bits mean it. */
+            av_display_rotation_set((int32_t *)sd, (double)p->rotation);
         }
     }
     return idx;
