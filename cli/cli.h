@@ -18,5 +18,6 @@ int cli_mjr(int argc, char **argv, const struct vb_log *log);
 int cli_mjr2pcap(int argc, char **argv, const struct vb_log *log);
 int cli_pcap2mjr(int argc, char **argv, const struct vb_log *log);
 int cli_pp(int argc, char **argv, const struct vb_log *log);
+int cli_catalog(int argc, char **argv, const struct vb_log *log);
 
 #endif

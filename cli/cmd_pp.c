@@ -107,7 +107,7 @@ static int parse_args(int argc, char **argv, struct pp_args *a)
     optind = 1;
     opterr = 0;
     int c;
-    long v;
+    long v = 0;
     while ((c = getopt_long(argc, argv, "jHpeFm:i:P:a:v:d:Dof:tS:C:r:c:n:Iqh", longs, NULL)) !=
            -1) {
         int rc = 0;

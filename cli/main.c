@@ -16,6 +16,8 @@ static const struct cli_command commands[] = {
     {"pcap2mjr", "convert RTP in a pcap to MJR: -c CODEC [-s SSRC] IN.pcap OUT.mjr", cli_pcap2mjr},
     {"pp", "convert MJR to opus/webm/mp4/... like janus-pp-rec, or --merge A/V: see `pp -h`",
      cli_pp},
+    {"catalog", "`catalog scan SRC [--data DIR]` index MJR files; `catalog verify` check hashes",
+     cli_catalog},
     {"version", "print the version", cli_version},
     {"help", "list the subcommands", cli_help},
     {NULL, NULL, NULL},

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `verbatim serve`: starts on a data folder, finalizes a recording a crash left open, reports
-# ready, and stops cleanly on SIGTERM.
+# `verbatim serve`: starts on a data folder, finalizes a recording a crash left open (and
+# indexes it), creates the catalog token (mode 0600), serves the web catalog, and stops
+# cleanly on SIGTERM; the catalog then verifies intact.
 set -euo pipefail
 dir=$(mktemp -d /var/tmp/vb-serve-XXXXXX)
 pid=
@@ -30,7 +31,7 @@ while off + 10 <= len(data):
 print(frames, end)
 PY
 )
-"$VERBATIM" serve --data "$dir/data" 2>"$dir/log" &
+"$VERBATIM" serve --data "$dir/data" --web-port 0 --workers 1 2>"$dir/log" &
 pid=$!
 for _ in $(seq 100); do
     grep -q "serving" "$dir/log" && break
@@ -53,4 +54,31 @@ rc=$?
 pid=
 [ "$rc" -eq 0 ] || { cat "$dir/log"; echo "serve exited $rc"; exit 1; }
 grep -q "stopped" "$dir/log"
+grep -q "generated the catalog token: $dir/data/catalog-token" "$dir/log"
+[ "$(stat -c %a "$dir/data/catalog-token")" = 600 ]
+grep -q "web catalog: http://127.0.0.1:" "$dir/log"
+"$VERBATIM" catalog verify --data "$dir/data" >"$dir/verify" ||
+    { cat "$dir/verify"; echo "verify failed"; exit 1; }
+grep -q "1 files checked, 0 missing, 0 mismatched" "$dir/verify" || { cat "$dir/verify"; exit 1; }
+# A second start reuses the token and finds nothing to recover.
+"$VERBATIM" serve --data "$dir/data" --web-port 0 2>"$dir/log2" &
+pid=$!
+for _ in $(seq 100); do
+    grep -q "serving" "$dir/log2" && break
+    sleep 0.1
+done
+! grep -q "generated the catalog token" "$dir/log2"
+! grep -q "crash recovery" "$dir/log2"
+kill -TERM "$pid"
+wait "$pid"
+pid=
+# A corrupt catalog is refused at start, and left as it was.
+echo "not a database" >"$dir/bad.db"
+mkdir -p "$dir/bad"
+cp "$dir/bad.db" "$dir/bad/catalog.db"
+if "$VERBATIM" serve --data "$dir/bad" --web-port 0 2>"$dir/log3"; then
+    echo "serve started on a corrupt catalog"; exit 1
+fi
+grep -q "not an SQLite database" "$dir/log3" || { cat "$dir/log3"; exit 1; }
+cmp "$dir/bad.db" "$dir/bad/catalog.db"
 echo ok

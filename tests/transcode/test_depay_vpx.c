@@ -25,8 +25,9 @@ static void frame_add(struct frame *f, uint64_t seq, const uint8_t *desc, size_t
     ASSERT(f->n < PKTS_MAX);
     ASSERT(dlen + len <= PKT_MAX);
     uint8_t *m = f->mem[f->n];
-    memcpy(m, desc, dlen);
-    if (len)
+    if (dlen && desc)
+        memcpy(m, desc, dlen);
+    if (len && data)
         memcpy(m + dlen, data, len);
     f->pk[f->n] = (struct tc_rtp){.payload = m, .len = dlen + len, .seq = seq, .ts = 9000};
     f->n++;
