@@ -172,6 +172,14 @@ struct catalog_output {
  * remain). -ESTALE as above. */
 int catalog_job_finish(struct catalog *c, int64_t id, const char *worker, int status,
                        const char *error, const struct catalog_output *outputs, size_t n);
+/* Automatic conversion: for every participant whose recordings are all finished (none
+ * open, at least one audio or video closed or recovered) and who has not been considered,
+ * creates one job merging their audio and video: WebM for VP8/VP9/AV1 video, MP4 for
+ * H.264/H.265 (with Opus audio), Opus or WAV for audio only. Each participant is considered
+ * once (a participant with nothing convertible is marked so). *created (may be NULL) gets
+ * the number of jobs created. */
+int catalog_jobs_auto(struct catalog *c, const char *requested_by, unsigned *created);
+
 /* Cancels a queued or running job (a running one is told at its next progress). */
 int catalog_job_cancel(struct catalog *c, int64_t id);
 

@@ -94,6 +94,9 @@ void catalog_writer_stop(struct catalog *c);
 int catalog_writer_post(struct catalog *c, int (*apply)(struct catalog *, void *), void *arg);
 /* Runs fn(c, arg) on the writer thread inside a transaction and returns its result. */
 int catalog_writer_call(struct catalog *c, int (*fn)(struct catalog *, void *), void *arg);
+
+/* Creates a job from the writer thread, inside a call already running there (auto.c). */
+int catalog_job_create_locked(struct catalog *c, const struct catalog_job_spec *spec, int64_t *id);
 /* Writer thread only: a cached prepared statement, reset and unbound; NULL on error. */
 sqlite3_stmt *catalog_wstmt(struct catalog *c, const char *sql);
 /* Steps a statement to its end and resets it: 0 or -errno (logged). */

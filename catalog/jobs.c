@@ -88,6 +88,15 @@ static int create_apply(struct catalog *c, void *arg)
     return r;
 }
 
+int catalog_job_create_locked(struct catalog *c, const struct catalog_job_spec *spec, int64_t *id)
+{
+    struct create_args a = {.spec = spec};
+    int r = create_apply(c, &a);
+    if (r == 0 && id)
+        *id = a.id;
+    return r;
+}
+
 int catalog_job_create(struct catalog *c, const struct catalog_job_spec *spec, int64_t *id)
 {
     if (!c || !spec || !spec->recordings || spec->n_recordings == 0 ||

@@ -17,11 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/sha256.h"
 #include "common/xalloc.h"
 #include "transcode/transcode.h"
 
 #define RUNNER_IDLE_MS 500
+#define RUNNER_AUTO_US 2000000 /* between two catalog_jobs_auto() */
 
 struct runner_worker {
     struct catalog_runner *r;
@@ -163,7 +165,18 @@ static void *worker_main(void *arg)
 {
     struct runner_worker *w = arg;
     struct catalog_runner *r = w->r;
+    bool auto_jobs = r->cfg.auto_jobs && w == &r->workers[0];
+    int64_t next_auto = 0;
     while (!atomic_load(&r->stop)) {
+        if (auto_jobs && vb_clock_mono_us() >= next_auto) {
+            unsigned created = 0;
+            int arc = catalog_jobs_auto(r->cfg.catalog, "auto", &created);
+            if (arc < 0)
+                vb_log_warn(r->cfg.log, "automatic jobs: %s", strerror(-arc));
+            else if (created)
+                vb_log_info(r->cfg.log, "%u automatic conversion job(s) queued", created);
+            next_auto = vb_clock_mono_us() + RUNNER_AUTO_US;
+        }
         struct catalog_job job;
         int rc = catalog_job_claim(r->cfg.catalog, w->name, r->cfg.lease_ms, &job);
         if (rc == 1) {

@@ -1,5 +1,8 @@
 /* catalog/runner.h — transcode workers that take their jobs from the catalog.
  *
+ * With auto_jobs, the first worker also asks the catalog every 2 s to create the automatic
+ * conversion job of every participant whose recordings are all finished.
+ *
  * Each worker thread claims the oldest queued job with a lease (a job whose worker died is
  * claimed again once its lease runs out), converts its recordings with transcode_job_run()
  * into DATA/outputs/<job id>/, extends the lease with every progress report (and stops when
@@ -10,6 +13,7 @@
 #ifndef VB_CATALOG_RUNNER_H
 #define VB_CATALOG_RUNNER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "catalog/catalog.h"
@@ -18,11 +22,13 @@
 struct catalog_runner;
 
 struct catalog_runner_config {
-    struct catalog *catalog;  /* borrowed */
-    const char *data_dir;     /* inputs are relative to it; outputs go to DATA/outputs/ */
-    unsigned workers;         /* 0 = the number of online CPUs */
-    int64_t lease_ms;         /* 0 = 30,000 */
-    const char *name;         /* worker name prefix in the catalog; NULL = "verbatim" */
+    struct catalog *catalog; /* borrowed */
+    const char *data_dir;    /* inputs are relative to it; outputs go to DATA/outputs/ */
+    unsigned workers;        /* 0 = the number of online CPUs */
+    int64_t lease_ms;        /* 0 = 30,000 */
+    const char *name;        /* worker name prefix in the catalog; NULL = "verbatim" */
+    bool auto_jobs; /* create the automatic job of each participant whose recordings are all
+                       finished (catalog_jobs_auto), checked every 2 s */
     const struct vb_log *log; /* borrowed; may be NULL */
 };
 

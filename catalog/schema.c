@@ -117,8 +117,15 @@ static const char schema_v1[] =
     " UPDATE catalog_meta SET value = max(value, NEW.closed_at - NEW.opened_at)"
     "  WHERE key = 'max_recording_us'; END;";
 
+/* v2: the automatic conversion job of a participant (NULL: not considered yet; 0: nothing
+ * to convert; else the job's id). */
+static const char schema_v2[] =
+    "ALTER TABLE participants ADD COLUMN auto_job INTEGER;"
+    "CREATE INDEX participants_auto ON participants(auto_job) WHERE auto_job IS NULL;";
+
 static const char *const migrations[] = {
     schema_v1,
+    schema_v2,
 };
 
 /* Every table any version of the schema has had: a file with others is not ours. */

@@ -30,6 +30,7 @@ struct serve_opts {
     const char *web_bind;
     unsigned web_port;
     unsigned workers;
+    bool no_auto; /* --no-auto-transcode */
 };
 
 static int make_dir(const char *path)
@@ -52,9 +53,14 @@ static int parse_uint(const char *s, unsigned long max, unsigned *out)
 
 static int parse_args(int argc, char **argv, struct serve_opts *o)
 {
-    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
+    for (int i = 1; i < argc; i += 2) { /* every option but one takes a value */
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = -EINVAL;
+        if (strcmp(argv[i], "--no-auto-transcode") == 0) {
+            o->no_auto = true;
+            i--;
+            continue;
+        }
         if (strcmp(argv[i], "--data") == 0 && v) {
             o->data_dir = v;
             rc = 0;
@@ -152,8 +158,11 @@ static int web_and_workers_start(struct server *sv, const struct serve_opts *o, 
     }
     vb_log_info(log, "web catalog: http://%s:%u/ (bearer token in %s/catalog-token)",
                 o->web_bind ? o->web_bind : WEB_DEFAULT_ADDR, web_port(sv->web), o->data_dir);
-    struct catalog_runner_config rc_cfg = {
-        .catalog = sv->catalog, .data_dir = o->data_dir, .workers = o->workers, .log = log};
+    struct catalog_runner_config rc_cfg = {.catalog = sv->catalog,
+                                           .data_dir = o->data_dir,
+                                           .workers = o->workers,
+                                           .auto_jobs = !o->no_auto,
+                                           .log = log};
     rc = catalog_runner_start(&rc_cfg, &sv->runner);
     if (rc < 0) {
         vb_log_error(log, "cannot start the transcode workers: %s", strerror(-rc));
@@ -167,7 +176,8 @@ int cli_serve(int argc, char **argv, const struct vb_log *log)
     struct serve_opts o = {.data_dir = "data", .writer_threads = 1, .web_port = WEB_DEFAULT_PORT};
     if (parse_args(argc, argv, &o) != 0) {
         fprintf(stderr, "usage: verbatim serve [--data DIR] [--writer-threads N] "
-                        "[--web-bind ADDR] [--web-port PORT] [--workers N]\n");
+                        "[--web-bind ADDR] [--web-port PORT] [--workers N] "
+                        "[--no-auto-transcode]\n");
         return 2;
     }
     char dir[4096];

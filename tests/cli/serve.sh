@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `verbatim serve`: starts on a data folder, finalizes a recording a crash left open (and
-# indexes it), creates the catalog token (mode 0600), serves the web catalog, and stops
-# cleanly on SIGTERM; the catalog then verifies intact.
+# indexes it), converts it with an automatic job, creates the catalog token (mode 0600),
+# serves the web catalog, and stops cleanly on SIGTERM; the catalog then verifies intact
+# (the recording and the output).
 set -euo pipefail
 dir=$(mktemp -d /var/tmp/vb-serve-XXXXXX)
 pid=
@@ -48,6 +49,16 @@ j = json.load(sys.stdin)
 assert j["truncated"] is False, j
 assert j["frames"] == int(sys.argv[1]), (j["frames"], sys.argv[1])
 ' "$want_frames"
+# The recovered participant's recordings are all finished: an automatic job converts them.
+out=
+for _ in $(seq 100); do
+    out=$(ls "$dir"/data/outputs/*/*.opus 2>/dev/null || true)
+    [ -n "$out" ] && grep -q "job 1 done" "$dir/log" && break
+    sleep 0.1
+done
+[ -n "$out" ] || { cat "$dir/log"; echo "no automatic conversion"; exit 1; }
+pkts=$(ffprobe -v error -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$out")
+[ "$pkts" -eq "$want_frames" ] || { echo "output has $pkts packets, want $want_frames"; exit 1; }
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
@@ -59,7 +70,7 @@ grep -q "generated the catalog token: $dir/data/catalog-token" "$dir/log"
 grep -q "web catalog: http://127.0.0.1:" "$dir/log"
 "$VERBATIM" catalog verify --data "$dir/data" >"$dir/verify" ||
     { cat "$dir/verify"; echo "verify failed"; exit 1; }
-grep -q "1 files checked, 0 missing, 0 mismatched" "$dir/verify" || { cat "$dir/verify"; exit 1; }
+grep -q "2 files checked, 0 missing, 0 mismatched" "$dir/verify" || { cat "$dir/verify"; exit 1; }
 # A second start reuses the token and finds nothing to recover.
 "$VERBATIM" serve --data "$dir/data" --web-port 0 2>"$dir/log2" &
 pid=$!
