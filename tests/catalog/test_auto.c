@@ -8,15 +8,8 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+#include "tests/catalog/catalog_util.h"
 #include "tests/test.h"
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
 
 /* Opens (and unless `open`, closes) a recording of participant `who` in room "9". */
 static void record(struct catalog *c, const char *who, const char *kind, const char *codec,
@@ -66,13 +59,8 @@ static void jobs_summary(struct catalog *c, char *out, size_t len)
 
 static void jobs_follow_finished_participants(void)
 {
-    char dir[64], db[128], err[256];
-    snprintf(dir, sizeof dir, "/tmp/vb-catalog-auto-XXXXXX");
-    ASSERT(mkdtemp(dir));
-    snprintf(db, sizeof db, "%s/catalog.db", dir);
-    struct catalog_config cfg = {.db_path = db, .data_dir = dir};
-    struct catalog *c = NULL;
-    ASSERT_EQ(catalog_open(&cfg, &c, err, sizeof err), 0);
+    char dir[64], db[128];
+    struct catalog *c = cat_open_tmp(dir, sizeof dir, db, sizeof db, "auto");
 
     record(c, "vp8user", "audio", "opus", 0, false);
     record(c, "vp8user", "video", "vp8", 1, false);
@@ -113,7 +101,7 @@ static void jobs_follow_finished_participants(void)
     json_decref(o);
 
     catalog_close(c);
-    ASSERT_EQ(nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+    cat_rm_tree(dir);
 }
 
 int main(int argc, char **argv)

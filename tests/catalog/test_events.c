@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+#include "tests/catalog/catalog_util.h"
 #include "tests/test.h"
 
 #define T0 INT64_C(1700000000000000)
@@ -18,14 +19,6 @@ struct fixture {
     char db[128];
     struct catalog *c;
 };
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
 
 static void setup(struct fixture *f, unsigned batch_max)
 {
@@ -40,7 +33,7 @@ static void setup(struct fixture *f, unsigned batch_max)
 static void teardown(struct fixture *f)
 {
     catalog_close(f->c);
-    ASSERT_EQ(nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+    cat_rm_tree(f->dir);
 }
 
 static void post(struct catalog *c, struct catalog_event ev)

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "catalog/catalog.h"
+#include "tests/catalog/catalog_util.h"
 #include "tests/test.h"
 
 struct fixture {
@@ -17,22 +18,9 @@ struct fixture {
     int64_t rec[3];
 };
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static void setup(struct fixture *f)
 {
-    snprintf(f->dir, sizeof f->dir, "/tmp/vb-catalog-jobs-XXXXXX");
-    ASSERT(mkdtemp(f->dir));
-    snprintf(f->db, sizeof f->db, "%s/catalog.db", f->dir);
-    struct catalog_config cfg = {.db_path = f->db, .data_dir = f->dir};
-    char err[256];
-    ASSERT_EQ(catalog_open(&cfg, &f->c, err, sizeof err), 0);
+    f->c = cat_open_tmp(f->dir, sizeof f->dir, f->db, sizeof f->db, "jobs");
     static const char *const paths[] = {"r/1/a.mjr", "r/1/v.mjr", "r/1/b.mjr"};
     for (int i = 0; i < 3; i++) {
         struct catalog_event ev = {.kind = CATALOG_RECORDING_OPENED,
@@ -57,7 +45,7 @@ static void setup(struct fixture *f)
 static void teardown(struct fixture *f)
 {
     catalog_close(f->c);
-    ASSERT_EQ(nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+    cat_rm_tree(f->dir);
 }
 
 static int64_t create(struct fixture *f, const int64_t *recs, size_t n, unsigned max_attempts)

@@ -14,20 +14,13 @@
 
 #include "catalog/catalog.h"
 #include "catalog/catalog_internal.h"
+#include "tests/catalog/catalog_util.h"
 #include "tests/test.h"
 
 struct tmp {
     char dir[64];
     char db[128];
 };
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
 
 static void setup(struct tmp *t)
 {
@@ -38,7 +31,7 @@ static void setup(struct tmp *t)
 
 static void teardown(struct tmp *t)
 {
-    ASSERT_EQ(nftw(t->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+    cat_rm_tree(t->dir);
 }
 
 static int open_catalog(struct tmp *t, struct catalog **c, char *err, size_t len)

@@ -15,6 +15,7 @@
 #include "catalog/catalog.h"
 #include "catalog/catalog_internal.h"
 #include "common/sha256.h"
+#include "tests/catalog/catalog_util.h"
 #include "tests/test.h"
 
 struct fixture {
@@ -28,28 +29,15 @@ struct lines {
     int n;
 };
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static void setup(struct fixture *f)
 {
-    snprintf(f->dir, sizeof f->dir, "/tmp/vb-catalog-verify-XXXXXX");
-    ASSERT(mkdtemp(f->dir));
-    snprintf(f->db, sizeof f->db, "%s/catalog.db", f->dir);
-    struct catalog_config cfg = {.db_path = f->db, .data_dir = f->dir};
-    char err[256];
-    ASSERT_EQ(catalog_open(&cfg, &f->c, err, sizeof err), 0);
+    f->c = cat_open_tmp(f->dir, sizeof f->dir, f->db, sizeof f->db, "verify");
 }
 
 static void teardown(struct fixture *f)
 {
     catalog_close(f->c);
-    ASSERT_EQ(nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+    cat_rm_tree(f->dir);
 }
 
 static void collect(void *ud, const char *line)
