@@ -47,10 +47,10 @@ pids+=($!)
 sleep 1
 file=videoroom-1-user-2-3-video-0.mjr
 ours() {
-    curl -s -o /dev/null -H "Authorization: Bearer $token" -w '%{speed_download} %{size_download}' \
+    curl -s -o /dev/null -H "Authorization: Bearer $token" -w '%{speed_download} %{size_download}\n' \
         "http://127.0.0.1:$port/api/recordings/1/file"
 }
-base() { curl -s -o /dev/null -w '%{speed_download} %{size_download}' "http://127.0.0.1:$pyport/$file"; }
+base() { curl -s -o /dev/null -w '%{speed_download} %{size_download}\n' "http://127.0.0.1:$pyport/$file"; }
 echo "web_download: 1 GiB file, curl to /dev/null, 3 alternating runs each"
 o=() b=()
 for run in 1 2 3; do
