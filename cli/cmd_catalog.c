@@ -1,9 +1,11 @@
 /* This file implements `verbatim catalog`: `scan SRC [--data DIR]` indexes MJR files recorded
  * elsewhere (real Janus included) into DIR's catalog, importing them under DIR/recordings;
  * `verify [--data DIR]` re-hashes every recording and output and checks the audit chain,
- * printing one line per problem and exiting 1 if anything is wrong. */
+ * printing one line per problem and exiting 1 if anything is wrong. Both are written to the
+ * catalog's audit log. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -16,6 +18,15 @@ static void catalog_usage(FILE *fp)
     fprintf(fp, "usage: verbatim catalog scan SRC [--data DIR]\n"
                 "       verbatim catalog verify [--data DIR]\n"
                 "DIR defaults to ./data; the catalog is DIR/catalog.db.\n");
+}
+
+/* Scans and verifications are written to the audit log, by the local user who ran them. */
+static void audit_cli(struct catalog *c, const char *action, const char *what)
+{
+    const char *user = getenv("USER");
+    char who[128];
+    snprintf(who, sizeof(who), "cli:%s", user && user[0] ? user : "unknown");
+    catalog_audit(c, who, action, what);
 }
 
 static void print_line(void *ud, const char *msg)
@@ -56,6 +67,10 @@ static int run_scan(const char *src, const char *data_dir, const struct vb_log *
         return rc;
     struct archive_scan_report rep = {0};
     int src_rc = archive_scan(src, data_dir, c, &rep, print_line, stdout);
+    char what[4200];
+    snprintf(what, sizeof(what), "%s: %u indexed, %u already, %u skipped, %u errors", src,
+             rep.indexed, rep.already, rep.skipped, rep.errors);
+    audit_cli(c, "scan", what);
     catalog_close(c);
     if (src_rc < 0) {
         fprintf(stderr, "verbatim catalog: cannot scan %s: %s\n", src, strerror(-src_rc));
@@ -74,6 +89,12 @@ static int run_verify(const char *data_dir, const struct vb_log *log)
         return rc;
     struct catalog_verify_report rep = {0};
     rc = catalog_verify(c, &rep, print_line, stdout);
+    char what[256];
+    snprintf(what, sizeof(what),
+             "%llu files checked, %llu missing, %llu mismatched, audit chain %s",
+             (unsigned long long)rep.files_checked, (unsigned long long)rep.missing,
+             (unsigned long long)rep.mismatched, rep.audit_broken_at ? "broken" : "intact");
+    audit_cli(c, "verify", what);
     catalog_close(c);
     if (rc < 0) {
         fprintf(stderr, "verbatim catalog: verify failed: %s\n", strerror(-rc));
