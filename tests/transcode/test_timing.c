@@ -359,6 +359,40 @@ static void merge_aligns_a_late_video_on_wall_clock(void)
     NEAR(ps[1].first_s + 89.0 / 30.0, 4.967, 0.020);
 }
 
+/* Several participants of one room: each recording becomes its own track, placed where its
+ * header's wall clock says (here three talkers joining 0, 1.5 and 4 s into the meeting). */
+static void merge_of_a_room_keeps_each_participant_in_place(void)
+{
+    const int64_t u = 1700000000000000, offsets_us[3] = {0, 1500000, 4000000};
+    char paths[3][300], out[300];
+    const char *in[3];
+    for (int p = 0; p < 3; p++) {
+        char name[32];
+        snprintf(name, sizeof(name), "room-p%d.mjr", p);
+        path_in(paths[p], sizeof(paths[p]), name);
+        in[p] = paths[p];
+        struct synth s;
+        synth_open(&s, paths[p], MJR_KIND_AUDIO, "opus", u + offsets_us[p], false);
+        for (uint32_t i = 0; i < 100; i++) /* 2 s each */
+            synth_rtp(&s, 20 * i, 111, false, (uint16_t)(1000 * p + i), 777 * (uint32_t)p + 960 * i,
+                      (uint32_t)p + 1, opus20, sizeof(opus20));
+        synth_close(&s);
+    }
+    path_in(out, sizeof(out), "room.mka");
+    struct tc_result res;
+    ASSERT_EQ(convert(in, 3, out, &res), 0);
+    ASSERT_EQ(res.n_tracks, 3);
+    struct probe_stream ps[3];
+    ASSERT_EQ(probe_file(out, ps, 3), 3);
+    for (int p = 0; p < 3; p++) {
+        ASSERT_EQ(ps[p].codec, AV_CODEC_ID_OPUS);
+        ASSERT_EQ(ps[p].packets, 100);
+        ASSERT_EQ(res.tracks[p].start_us, offsets_us[p]);
+        NEAR(ps[p].first_s, (double)offsets_us[p] / 1e6, 0.002);
+        NEAR(ps[p].end_s, (double)offsets_us[p] / 1e6 + 2.0, 0.002);
+    }
+}
+
 static void pcmu_gap_in_wav_keeps_the_length(void)
 {
     char mjr[300], out[300];
@@ -525,6 +559,8 @@ int main(int argc, char **argv)
         {"resolution_changes_are_reported", resolution_changes_are_reported},
         {"multiopus_has_six_channels", multiopus_has_six_channels},
         {"merge_aligns_a_late_video_on_wall_clock", merge_aligns_a_late_video_on_wall_clock},
+        {"merge_of_a_room_keeps_each_participant_in_place",
+         merge_of_a_room_keeps_each_participant_in_place},
         {"pcmu_gap_in_wav_keeps_the_length", pcmu_gap_in_wav_keeps_the_length},
         {"text_data_to_srt_with_commas", text_data_to_srt_with_commas},
         {"bad_inputs_leave_nothing", bad_inputs_leave_nothing},
