@@ -104,6 +104,9 @@ struct tc_track {
     unsigned latency_n, latency_at;
     bool ssup_on;        /* -C: in SIP silence suppression (the next packet leaves it) */
     struct tc_skew skew; /* -S */
+    int64_t jump_shift;  /* ticks removed at RTP time jumps the arrival times do not show */
+    uint32_t prev_t_ms;  /* arrival time of the previous audio frame */
+    int64_t prev_dur;    /* and its duration in ticks */
 
     /* A frame read ahead and not yet returned (after a fill). */
     bool held_valid;

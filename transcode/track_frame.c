@@ -15,6 +15,7 @@
 #include "transcode/track.h"
 
 #define FILL_MAX_BYTES 8000 /* PCM silence per fill frame */
+#define FILL_MAX_GAP_S 3600 /* longer gaps are left as gaps */
 
 static int64_t pcm_ticks(const struct tc_track *t, size_t len)
 {
@@ -66,11 +67,12 @@ static int emit_fill(struct tc_track *t, struct tc_frame *f)
         f->data = t->fill_opus;
         f->len = 1;
     } else {
+        uint8_t silence[2 * FILL_MAX_BYTES];
         size_t bytes = (size_t)unit * (strncmp(t->codec, "l16", 3) == 0 ? 2 : 1);
+        memset(silence, pcm_silence(t), bytes);
         t->out.len = 0;
-        for (size_t i = 0; i < bytes; i++)
-            if (vb_buf_put_u8(&t->out, pcm_silence(t)) < 0)
-                return -E2BIG;
+        if (vb_buf_put(&t->out, silence, bytes) < 0)
+            return -E2BIG;
         f->data = t->out.p;
         f->len = bytes;
     }
@@ -82,10 +84,17 @@ static int emit_fill(struct tc_track *t, struct tc_frame *f)
     return 1;
 }
 
-/* Plans the fill of a gap of `gap` ticks before the frame held back. */
+/* Plans the fill of a gap of `gap` ticks before the frame held back. A gap of more than an
+ * hour is not filled: the stream stopped rather than went quiet, and the timestamps keep
+ * its place (WAV, which has none, closes it up). This also bounds the work a corrupt file
+ * can ask for. */
 static void plan_fill(struct tc_track *t, int64_t gap)
 {
     t->fill_unit = 0;
+    if (gap > FILL_MAX_GAP_S * (int64_t)t->clock_rate) {
+        t->st.unfilled_gaps++;
+        return;
+    }
     if (is_opus(t)) {
         uint8_t toc = t->prev_toc & 0xfc;
         t->fill_unit = tc_opus_packet_samples(&toc, 1);
@@ -127,6 +136,22 @@ static int64_t restamp(struct tc_track *t, const struct tc_pkt *p)
     return ts;
 }
 
+/* How much of an audio gap of `gap` ticks is a jump of the sender's RTP clock rather than
+ * time that passed: in MJR00002 files, what exceeds the arrival-time gap by more than 5 s;
+ * in older files (no arrival times), what exceeds 10 minutes. Such a gap is closed up, not
+ * filled, so that a corrupt or reset timestamp cannot make hours of silence. */
+static int64_t gap_excess(const struct tc_track *t, int64_t gap, uint32_t t_ms)
+{
+    int64_t rate = t->clock_rate;
+    if (mjr_reader_version(t->rd) == MJR_VERSION_2) {
+        /* The time that passed after the previous frame ended, by the arrival times. */
+        int64_t arrival = t_ms > t->prev_t_ms ? (int64_t)(t_ms - t->prev_t_ms) * rate / 1000 : 0;
+        arrival = arrival > t->prev_dur ? arrival - t->prev_dur : 0;
+        return gap > arrival + 5 * rate ? gap - arrival : 0;
+    }
+    return gap > 600 * rate ? gap - 600 * rate : 0;
+}
+
 static int audio_next(struct tc_track *t, struct tc_frame *f)
 {
     const struct tc_pkt *p;
@@ -154,15 +179,25 @@ static int audio_next(struct tc_track *t, struct tc_frame *f)
                 continue;
             }
         }
+        ts += t->jump_shift;
         if (t->have_prev && ts + audio_ticks(t, r.payload, r.len) <= t->next_ts) {
             t->st.duplicates++; /* wholly before what was already written */
             continue;
+        }
+        int64_t gap = t->have_prev ? ts - t->next_ts : 0;
+        int64_t excess = gap > 0 ? gap_excess(t, gap, p->t_ms) : 0;
+        if (excess > 0) { /* a jump in RTP time only: close it up rather than fill it */
+            t->jump_shift -= excess;
+            ts -= excess;
+            gap -= excess;
+            t->st.discontinuities++;
         }
         memset(f, 0, sizeof(*f));
         f->pts = ts - t->origin_ts;
         f->duration = audio_ticks(t, r.payload, r.len);
         f->key = true;
-        int64_t gap = t->have_prev ? ts - t->next_ts : 0;
+        t->prev_t_ms = p->t_ms;
+        t->prev_dur = f->duration;
         t->have_prev = true;
         if (is_opus(t))
             t->prev_toc = r.payload[0];

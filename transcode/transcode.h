@@ -66,8 +66,10 @@ struct tc_track_stats {
     uint64_t damaged_frames, skipped_frames;  /* skipped: waiting for a keyframe */
     uint64_t filled_frames;                   /* silence/PLC frames inserted into gaps */
     uint64_t skew_dropped;                    /* -S: dropped because the source ran fast */
-    int width, height;                        /* video: first keyframe's */
-    int64_t start_us;                         /* track start on the output's timeline */
+    uint64_t discontinuities; /* audio RTP time jumps not seen in arrival times, closed up */
+    uint64_t unfilled_gaps;   /* audio gaps over an hour, left as timestamp gaps */
+    int width, height;        /* video: first keyframe's */
+    int64_t start_us;         /* track start on the output's timeline */
     int64_t duration_us;
 };
 

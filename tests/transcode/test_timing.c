@@ -359,6 +359,30 @@ static void merge_aligns_a_late_video_on_wall_clock(void)
     NEAR(ps[1].first_s + 89.0 / 30.0, 4.967, 0.020);
 }
 
+/* A jump of an hour in RTP time that the arrival times do not show (a corrupt or reset
+ * timestamp) is closed up, not filled with an hour of silence. */
+static void rtp_time_jump_is_closed_up(void)
+{
+    char mjr[300], out[300];
+    path_in(mjr, sizeof(mjr), "jump.mjr");
+    path_in(out, sizeof(out), "jump.mka");
+    struct synth s;
+    synth_open(&s, mjr, MJR_KIND_AUDIO, "opus", 1700000000000000, false);
+    for (uint32_t i = 0; i < 100; i++)
+        synth_rtp(&s, 20 * i, 111, false, (uint16_t)i, 960 * i + (i >= 50 ? 3600u * 48000 : 0), 4,
+                  opus20, sizeof(opus20));
+    synth_close(&s);
+    struct tc_result res;
+    const char *in[] = {mjr};
+    ASSERT_EQ(convert(in, 1, out, &res), 0);
+    ASSERT_UEQ(res.tracks[0].discontinuities, 1);
+    ASSERT_UEQ(res.tracks[0].filled_frames, 0);
+    struct probe_stream ps[1];
+    ASSERT_EQ(probe_file(out, ps, 1), 1);
+    ASSERT_EQ(ps[0].packets, 100);
+    NEAR(ps[0].end_s, 2.0, 0.0015);
+}
+
 /* Several participants of one room: each recording becomes its own track, placed where its
  * header's wall clock says (here three talkers joining 0, 1.5 and 4 s into the meeting). */
 static void merge_of_a_room_keeps_each_participant_in_place(void)
@@ -559,6 +583,7 @@ int main(int argc, char **argv)
         {"resolution_changes_are_reported", resolution_changes_are_reported},
         {"multiopus_has_six_channels", multiopus_has_six_channels},
         {"merge_aligns_a_late_video_on_wall_clock", merge_aligns_a_late_video_on_wall_clock},
+        {"rtp_time_jump_is_closed_up", rtp_time_jump_is_closed_up},
         {"merge_of_a_room_keeps_each_participant_in_place",
          merge_of_a_room_keeps_each_participant_in_place},
         {"pcmu_gap_in_wav_keeps_the_length", pcmu_gap_in_wav_keeps_the_length},
