@@ -1,0 +1,180 @@
+/* gateway/core.h — the Janus core API as a pure function over Jansson objects.
+ *
+ * A `struct gw_core` owns the sessions, their handles and their event queues, and routes every
+ * Janus request (create, attach, message, trickle, ...) independently of any transport: the
+ * HTTP transport parses a body, fills a `struct gw_request_ctx` with the ids from the path and
+ * calls gw_core_handle(). Plugins are compiled in and given to the core at creation as a table
+ * of `static const struct gw_plugin` vtables with a context pointer each (no global registry).
+ *
+ * Threads: every public function may be called from any thread; the core locks internally.
+ * Plugin hooks are called without any core lock held, so a plugin may push events from inside
+ * its hooks or later from its own threads. */
+#ifndef VB_GATEWAY_CORE_H
+#define VB_GATEWAY_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/clock.h"
+
+struct gw_core;
+struct gw_session;
+struct gw_handle;
+
+/* Janus core error codes. */
+enum {
+    GW_ERR_UNAUTHORIZED = 403,
+    GW_ERR_UNAUTHORIZED_PLUGIN = 405,
+    GW_ERR_TRANSPORT_SPECIFIC = 450,
+    GW_ERR_MISSING_REQUEST = 452,
+    GW_ERR_UNKNOWN_REQUEST = 453,
+    GW_ERR_INVALID_JSON = 454,
+    GW_ERR_INVALID_JSON_OBJECT = 455,
+    GW_ERR_MISSING_MANDATORY_ELEMENT = 456,
+    GW_ERR_INVALID_REQUEST_PATH = 457,
+    GW_ERR_SESSION_NOT_FOUND = 458,
+    GW_ERR_HANDLE_NOT_FOUND = 459,
+    GW_ERR_PLUGIN_NOT_FOUND = 460,
+    GW_ERR_PLUGIN_ATTACH = 461,
+    GW_ERR_PLUGIN_MESSAGE = 462,
+    GW_ERR_PLUGIN_DETACH = 463,
+    GW_ERR_INVALID_ELEMENT_TYPE = 467,
+    GW_ERR_SESSION_CONFLICT = 468,
+    GW_ERR_NOT_ACCEPTING_SESSIONS = 472,
+    GW_ERR_UNKNOWN = 490,
+};
+
+/* What handle_message() returned. */
+enum gw_plugin_result {
+    GW_PLUGIN_SYNC = 0,  /* *result holds the plugin's data: success + plugindata */
+    GW_PLUGIN_ASYNC = 1, /* ack now; the plugin pushes an event with the transaction later */
+};
+
+/* The core's side, given to a plugin in create_session(): the plugin keeps the pointer (it
+ * lives as long as the core). */
+struct gw_plugin_callbacks {
+    /* Queues {"janus":"event","sender":H,"transaction":T?,"plugindata":{plugin,data},"jsep"?}
+     * on the handle's session. Steals `data` and `jsep` (jsep may be NULL); `transaction` is
+     * copied and may be NULL. 0, or -ENOENT when the handle was detached. Any thread. */
+    int (*push_event)(struct gw_handle *h, const char *transaction, json_t *data, json_t *jsep);
+};
+
+/* A plugin: one static const vtable. `ctx` is the plugin's own context from the table. The
+ * `struct gw_handle *` passed to the hooks is borrowed: valid until destroy_session returns,
+ * or longer if the plugin takes gw_handle_ref(). */
+struct gw_plugin {
+    const char *name;    /* "VideoRoom plugin" */
+    const char *package; /* "janus.plugin.videoroom" */
+    const char *author;
+    const char *description;
+    const char *version_string;
+    int version;
+    /* A handle attached: set *state to the plugin's per-handle state. 0 or negative errno
+     * (the attach then fails with 461). */
+    int (*create_session)(void *ctx, const struct gw_plugin_callbacks *cb, struct gw_handle *h,
+                          void **state);
+    /* The handle is going away (detach, destroy, timeout): free `state`. */
+    void (*destroy_session)(void *ctx, struct gw_handle *h, void *state);
+    /* A message: `body` and `jsep` (may be NULL) are borrowed for the call. Returns
+     * GW_PLUGIN_SYNC with *result set (owned by the core), GW_PLUGIN_ASYNC, or negative errno
+     * (error 462). */
+    int (*handle_message)(void *ctx, struct gw_handle *h, void *state, const char *transaction,
+                          json_t *body, json_t *jsep, json_t **result);
+    /* Media was hung up (hangup request). May be NULL. */
+    void (*hangup_media)(void *ctx, struct gw_handle *h, void *state);
+    /* Plugin-specific info for handle_info; a new reference or NULL. May be NULL. */
+    json_t *(*query_session)(void *ctx, struct gw_handle *h, void *state);
+};
+
+/* One entry of the plugin table given to the core; the table ends with plugin == NULL. */
+struct gw_plugin_reg {
+    const struct gw_plugin *plugin;
+    void *ctx;
+};
+
+/* Authorization hook: return true to let the request through. `request` is borrowed. */
+typedef bool (*gw_auth_fn)(void *ctx, const json_t *request);
+
+struct gw_core_config {
+    const struct gw_plugin_reg *plugins; /* borrowed, must outlive the core; may be NULL */
+    int64_t session_timeout_s;           /* 0 = never; < 0 = the default (60) */
+    size_t max_events;                   /* per-session queue bound; 0 = the default (1000) */
+    const struct vb_clock *clock;        /* borrowed; NULL = system clock */
+    gw_auth_fn auth;                     /* NULL = everything passes */
+    void *auth_ctx;
+    const char *server_name; /* borrowed; NULL = "Verbatim" */
+};
+
+/* Transport-provided context of one request. */
+struct gw_request_ctx {
+    uint64_t session_id; /* from the path, 0 = none (then the body's session_id is used) */
+    uint64_t handle_id;  /* from the path, 0 = none (then the body's handle_id is used) */
+};
+
+/* Creates a core. 0 or -EINVAL. The caller owns *out (gw_core_destroy). Any thread. */
+int gw_core_create(const struct gw_core_config *cfg, struct gw_core **out);
+/* Destroys every session (plugins told) and frees the core. NULL is a no-op. No other call may
+ * be running. */
+void gw_core_destroy(struct gw_core *g);
+
+/* Handles one request. `request` is borrowed. *reply is always set to a new JSON object owned by
+ * the caller (a success, ack, server_info, pong or error). Returns 0, or the Janus error code
+ * carried by the reply (positive). Any thread. */
+int gw_core_handle(struct gw_core *g, const struct gw_request_ctx *ctx, json_t *request,
+                   json_t **reply);
+
+/* Builds {"janus":"error","session_id":S?,"transaction":T?,"error":{code,reason}} (session_id
+ * when nonzero, transaction when non-NULL). New reference. */
+json_t *gw_core_error(uint64_t session_id, const char *transaction, int code, const char *reason);
+
+/* Expires sessions idle for longer than the timeout: each is removed, its handles detached
+ * (plugins told) and {"janus":"timeout","session_id":S} queued for a poller still holding it.
+ * Returns how many expired. Call periodically from any thread. */
+int gw_core_sweep(struct gw_core *g);
+
+/* Runs the configured authorization hook on `request` (borrowed): true when it passes or when no
+ * hook is set. For transports that authorize requests they build themselves (long polls). */
+bool gw_core_authorized(struct gw_core *g, const json_t *request);
+
+/* Draining: when false, create answers 472. Any thread. */
+void gw_core_set_accepting(struct gw_core *g, bool accept);
+
+/* Session timeout in seconds (0 = never). Any thread. */
+void gw_core_set_session_timeout(struct gw_core *g, int64_t seconds);
+
+/* Number of live sessions. Any thread. */
+size_t gw_core_session_count(struct gw_core *g);
+
+/* Finds a session, refreshes its activity (a long poll is a keepalive) and takes a reference
+ * for the caller (gw_session_unref). 0 or -ENOENT. Any thread. */
+int gw_core_session_get(struct gw_core *g, uint64_t id, struct gw_session **out);
+
+void gw_session_ref(struct gw_session *s);
+/* Drops a reference; the last one frees the session and any queued events. NULL is a no-op. */
+void gw_session_unref(struct gw_session *s);
+uint64_t gw_session_id(const struct gw_session *s);
+
+/* Takes up to `maxev` (>= 1) queued events into *out, a new JSON array owned by the caller,
+ * waiting up to `timeout_ms` for the first (0 = don't wait). Returns how many were taken
+ * (0 on timeout, *out then an empty array), or -EINVAL. Any thread; several takers may wait. */
+int gw_session_events_take(struct gw_session *s, int maxev, int timeout_ms, json_t **out);
+/* Events dropped so far because the bounded queue was full (the oldest go first). */
+uint64_t gw_session_events_dropped(struct gw_session *s);
+
+/* Handle references, for plugins that push events from their own threads. */
+void gw_handle_ref(struct gw_handle *h);
+void gw_handle_unref(struct gw_handle *h);
+uint64_t gw_handle_id(const struct gw_handle *h);
+uint64_t gw_handle_session_id(const struct gw_handle *h);
+
+/* Takes the trickle candidates queued on a handle (a new JSON array, in arrival order; each
+ * item is a candidate object, or {"completed":true}). Any thread. */
+json_t *gw_handle_trickles_take(struct gw_handle *h);
+
+/* Looks up a handle of a live session and references it (gw_handle_unref). 0 or -ENOENT. */
+int gw_core_handle_get(struct gw_core *g, uint64_t session_id, uint64_t handle_id,
+                       struct gw_handle **out);
+
+#endif

@@ -1,0 +1,97 @@
+/* gateway/core_internal.h — structures shared by core.c (the router) and session.c (sessions,
+ * handles, event queues). Not for other modules.
+ *
+ * Locking: `gw_core.lock` guards the session table and the settings; `gw_session.lock` guards
+ * one session's handles, event queue and activity time. Order: core lock, then session lock.
+ * Plugin hooks are never called with either held. */
+#ifndef VB_GATEWAY_CORE_INTERNAL_H
+#define VB_GATEWAY_CORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "gateway/core.h"
+
+#define GW_BUCKETS 1024
+
+struct gw_handle {
+    atomic_int refs;
+    uint64_t id;
+    struct gw_session *session; /* referenced */
+    const struct gw_plugin_reg *reg;
+    void *state;            /* the plugin's; set once by create_session */
+    bool detached;          /* under session lock */
+    json_t *trickles;       /* array; under session lock */
+    struct gw_handle *next; /* in the session's list, under session lock */
+};
+
+struct gw_session {
+    atomic_int refs;
+    uint64_t id;
+    struct gw_core *core;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int64_t last_activity_us;
+    bool gone; /* destroyed or timed out: no new handles */
+    struct gw_handle *handles;
+    /* Bounded ring of queued events (json_t *), oldest at `head`. */
+    json_t **ev;
+    size_t ev_cap, ev_head, ev_len;
+    uint64_t ev_dropped;
+    struct gw_session *next; /* in the core's bucket, under core lock */
+};
+
+struct gw_core {
+    pthread_mutex_t lock;
+    struct gw_session *buckets[GW_BUCKETS];
+    size_t nsessions;
+    int64_t timeout_s;
+    bool accepting;
+    size_t max_events;
+    const struct vb_clock *clock;
+    const struct gw_plugin_reg *plugins;
+    gw_auth_fn auth;
+    void *auth_ctx;
+    const char *server_name;
+    struct gw_plugin_callbacks cb;
+};
+
+/* One request being routed (core.c fills it, verbs.c answers it). */
+struct gw_route {
+    struct gw_core *g;
+    json_t *req;
+    const char *verb;
+    const char *tr; /* transaction */
+    uint64_t sid;
+    struct gw_session *s; /* referenced */
+    struct gw_handle *h;  /* referenced; NULL on session paths */
+};
+
+/* core.c: sets *reply to an error and returns `code`. */
+int gw_fail(json_t **reply, uint64_t sid, const char *tr, int code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* core.c: {"janus":kind,"session_id":S (when nonzero),"transaction":T}. */
+json_t *gw_message(const char *kind, uint64_t sid, const char *tr);
+
+/* verbs.c: answers a request on a session or handle path. Returns 0 or the error code. */
+int gw_verb_dispatch(struct gw_route *r, json_t **reply);
+
+/* session.c */
+uint64_t gw_random_id(void);
+/* Creates and inserts a session with `id` (0 = random). 0, -EEXIST, or -EAGAIN (draining). */
+int gw_session_create(struct gw_core *g, uint64_t id, struct gw_session **out);
+/* Removes the session from the table (if still there) and detaches its handles. Queues
+ * `final_event` (stolen, may be NULL) for pollers. */
+void gw_session_end(struct gw_session *s, json_t *final_event);
+/* Queues an event (stolen), dropping the oldest when full, and wakes takers. */
+void gw_session_push(struct gw_session *s, json_t *ev);
+/* Attaches a handle to `reg`'s plugin. 0, -ENOENT (session gone) or the plugin's error. */
+int gw_handle_attach(struct gw_session *s, const struct gw_plugin_reg *reg, struct gw_handle **out);
+/* Finds a handle of the session and references it, or NULL. */
+struct gw_handle *gw_session_handle_find(struct gw_session *s, uint64_t id);
+/* Unlinks a handle and tells its plugin. -ENOENT if already detached. */
+int gw_handle_detach(struct gw_handle *h);
+void gw_handle_trickle_push(struct gw_handle *h, json_t *item);
+
+#endif

@@ -1,0 +1,183 @@
+/* This file implements the Janus verbs used on session and handle paths: keepalive, attach,
+ * destroy, claim (session paths) and detach, hangup, message, trickle (handle paths), with the
+ * reply shapes and error reasons Janus uses.
+ *
+ * DESIGN: a table maps each verb to the path it belongs on; an unknown verb is 453 and a known
+ * one on the wrong path is 457. Janus answers keepalive and claim on handle paths too. */
+#include <string.h>
+
+#include "gateway/core_internal.h"
+
+static int do_keepalive(struct gw_route *r, json_t **reply)
+{
+    *reply = gw_message("ack", r->sid, r->tr);
+    return 0;
+}
+
+static const struct gw_plugin_reg *plugin_find(struct gw_core *g, const char *package)
+{
+    for (const struct gw_plugin_reg *p = g->plugins; p && p->plugin; p++)
+        if (strcmp(p->plugin->package, package) == 0)
+            return p;
+    return NULL;
+}
+
+static int do_attach(struct gw_route *r, json_t **reply)
+{
+    json_t *p = json_object_get(r->req, "plugin");
+    if (!p)
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_MISSING_MANDATORY_ELEMENT,
+                       "Missing mandatory element (plugin)");
+    if (!json_is_string(p))
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_INVALID_ELEMENT_TYPE,
+                       "Invalid element type (plugin should be a string)");
+    json_t *opaque = json_object_get(r->req, "opaque_id");
+    if (opaque && !json_is_string(opaque))
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_INVALID_ELEMENT_TYPE,
+                       "Invalid element type (opaque_id should be a string)");
+    const struct gw_plugin_reg *reg = plugin_find(r->g, json_string_value(p));
+    if (!reg)
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_PLUGIN_NOT_FOUND, "No such plugin '%s'",
+                       json_string_value(p));
+    struct gw_handle *h;
+    int err = gw_handle_attach(r->s, reg, &h);
+    if (err < 0)
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_PLUGIN_ATTACH,
+                       "Couldn't attach to plugin: error '%d'", err);
+    *reply = gw_message("success", r->sid, r->tr);
+    json_object_set_new(*reply, "data", json_pack("{s:I}", "id", (json_int_t)h->id));
+    gw_handle_unref(h);
+    return 0;
+}
+
+static int do_destroy(struct gw_route *r, json_t **reply)
+{
+    gw_session_end(r->s, NULL);
+    *reply = gw_message("success", r->sid, r->tr);
+    return 0;
+}
+
+static int do_claim(struct gw_route *r, json_t **reply)
+{
+    /* With one transport and no per-connection delivery yet, claiming only succeeds. */
+    *reply = gw_message("success", r->sid, r->tr);
+    return 0;
+}
+
+static int do_detach(struct gw_route *r, json_t **reply)
+{
+    int err = gw_handle_detach(r->h);
+    if (err < 0)
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_PLUGIN_DETACH,
+                       "Couldn't detach from plugin: error '%d'", err);
+    gw_session_push(r->s, json_pack("{s:s, s:I, s:I}", "janus", "detached", "session_id",
+                                    (json_int_t)r->sid, "sender", (json_int_t)r->h->id));
+    *reply = gw_message("success", r->sid, r->tr);
+    return 0;
+}
+
+static int do_hangup(struct gw_route *r, json_t **reply)
+{
+    const struct gw_plugin *p = r->h->reg->plugin;
+    if (p->hangup_media)
+        p->hangup_media(r->h->reg->ctx, r->h, r->h->state);
+    gw_session_push(r->s, json_pack("{s:s, s:I, s:I, s:s}", "janus", "hangup", "session_id",
+                                    (json_int_t)r->sid, "sender", (json_int_t)r->h->id, "reason",
+                                    "Janus API"));
+    *reply = gw_message("success", r->sid, r->tr);
+    return 0;
+}
+
+static int do_message(struct gw_route *r, json_t **reply)
+{
+    json_t *body = json_object_get(r->req, "body");
+    if (!body)
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_MISSING_MANDATORY_ELEMENT,
+                       "Missing mandatory element (body)");
+    if (!json_is_object(body))
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_INVALID_ELEMENT_TYPE,
+                       "Invalid element type (body should be an object)");
+    json_t *jsep = json_object_get(r->req, "jsep");
+    if (jsep && !json_is_object(jsep))
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_INVALID_JSON_OBJECT, "Invalid jsep object");
+    const struct gw_plugin_reg *reg = r->h->reg;
+    json_t *result = NULL;
+    int rc = reg->plugin->handle_message(reg->ctx, r->h, r->h->state, r->tr, body, jsep, &result);
+    if (rc == GW_PLUGIN_ASYNC) {
+        json_decref(result);
+        *reply = gw_message("ack", r->sid, r->tr);
+        return 0;
+    }
+    if (rc != GW_PLUGIN_SYNC) {
+        json_decref(result);
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_PLUGIN_MESSAGE,
+                       "Plugin returned a severe (unrecoverable) error");
+    }
+    *reply = gw_message("success", r->sid, r->tr);
+    json_object_set_new(*reply, "sender", json_integer((json_int_t)r->h->id));
+    json_object_set_new(*reply, "plugindata",
+                        json_pack("{s:s, s:o}", "plugin", reg->plugin->package, "data",
+                                  result ? result : json_object()));
+    return 0;
+}
+
+static int do_trickle(struct gw_route *r, json_t **reply)
+{
+    json_t *one = json_object_get(r->req, "candidate");
+    json_t *many = json_object_get(r->req, "candidates");
+    if (!one && !many)
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_MISSING_MANDATORY_ELEMENT,
+                       "Missing mandatory element (candidate|candidates)");
+    if (one && many)
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_INVALID_JSON,
+                       "Can't have both candidate and candidates");
+    if (one && !json_is_object(one))
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_INVALID_ELEMENT_TYPE,
+                       "Invalid element type (candidate should be an object)");
+    if (many && !json_is_array(many))
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_INVALID_ELEMENT_TYPE,
+                       "Invalid element type (candidates should be an array)");
+    if (one) {
+        gw_handle_trickle_push(r->h, json_incref(one));
+    } else {
+        size_t i;
+        json_t *c;
+        json_array_foreach(many, i, c)
+        {
+            if (json_is_object(c))
+                gw_handle_trickle_push(r->h, json_incref(c));
+        }
+    }
+    *reply = gw_message("ack", r->sid, r->tr);
+    return 0;
+}
+
+/* Where a verb may be used: Janus accepts keepalive and claim on both kinds of path. */
+enum verb_path { SESSION_PATH, HANDLE_PATH, ANY_PATH };
+
+struct verb {
+    const char *name;
+    enum verb_path path;
+    int (*fn)(struct gw_route *r, json_t **reply);
+};
+
+static const struct verb verbs[] = {
+    {"keepalive", ANY_PATH, do_keepalive}, {"attach", SESSION_PATH, do_attach},
+    {"destroy", SESSION_PATH, do_destroy}, {"claim", ANY_PATH, do_claim},
+    {"detach", HANDLE_PATH, do_detach},    {"hangup", HANDLE_PATH, do_hangup},
+    {"message", HANDLE_PATH, do_message},  {"trickle", HANDLE_PATH, do_trickle},
+};
+
+int gw_verb_dispatch(struct gw_route *r, json_t **reply)
+{
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        if (strcmp(verbs[i].name, r->verb) != 0)
+            continue;
+        enum verb_path here = r->h ? HANDLE_PATH : SESSION_PATH;
+        if (verbs[i].path != ANY_PATH && verbs[i].path != here)
+            return gw_fail(reply, r->sid, r->tr, GW_ERR_INVALID_REQUEST_PATH,
+                           "Unhandled request '%s' at this path", r->verb);
+        return verbs[i].fn(r, reply);
+    }
+    return gw_fail(reply, r->sid, r->tr, GW_ERR_UNKNOWN_REQUEST, "Unknown request '%s'", r->verb);
+}

@@ -1,0 +1,670 @@
+/* Tests of the gateway core router (gateway/core.h): every error code with its exact reply
+ * shape, sessions and handles, the event queue, the timeout sweep, and messages routed to a test
+ * plugin defined here, synchronous and asynchronous. */
+#include <errno.h>
+#include <pthread.h>
+
+#include "tests/test.h"
+#include "gateway/core.h"
+
+/* ---- a test plugin ---- */
+
+struct tp_ctx {
+    int creates, destroys, hangups;
+    int fail_attach;
+};
+
+struct tp_state {
+    const struct gw_plugin_callbacks *cb;
+};
+
+static int tp_create(void *ctx, const struct gw_plugin_callbacks *cb, struct gw_handle *h,
+                     void **state)
+{
+    ASSERT_GT(gw_handle_id(h), 0); /* ids are known to the plugin from the start */
+    struct tp_ctx *c = ctx;
+    if (c->fail_attach)
+        return -EIO;
+    struct tp_state *st = calloc(1, sizeof *st);
+    st->cb = cb;
+    c->creates++;
+    *state = st;
+    return 0;
+}
+
+static void tp_destroy(void *ctx, struct gw_handle *h, void *state)
+{
+    (void)h;
+    ((struct tp_ctx *)ctx)->destroys++;
+    free(state);
+}
+
+static int tp_message(void *ctx, struct gw_handle *h, void *state, const char *transaction,
+                      json_t *body, json_t *jsep, json_t **result)
+{
+    (void)ctx;
+    struct tp_state *st = state;
+    if (json_object_get(body, "fail"))
+        return -EIO;
+    if (json_object_get(body, "async")) {
+        st->cb->push_event(h, transaction, json_pack("{s:s}", "result", "later"),
+                           jsep ? json_pack("{s:s, s:s}", "type", "answer", "sdp", "v=0") : NULL);
+        return GW_PLUGIN_ASYNC;
+    }
+    *result = json_pack("{s:O}", "echo", body);
+    return GW_PLUGIN_SYNC;
+}
+
+static void tp_hangup(void *ctx, struct gw_handle *h, void *state)
+{
+    (void)h;
+    (void)state;
+    ((struct tp_ctx *)ctx)->hangups++;
+}
+
+static const struct gw_plugin tp_plugin = {
+    .name = "Test plugin",
+    .package = "janus.plugin.test",
+    .author = "tests",
+    .description = "A plugin for the core tests",
+    .version_string = "0.0.1",
+    .version = 1,
+    .create_session = tp_create,
+    .destroy_session = tp_destroy,
+    .handle_message = tp_message,
+    .hangup_media = tp_hangup,
+};
+
+/* ---- a scripted clock ---- */
+
+static int64_t fake_now(void *ctx)
+{
+    return *(int64_t *)ctx;
+}
+
+/* ---- helpers ---- */
+
+struct fix {
+    struct tp_ctx tp;
+    struct gw_plugin_reg regs[2];
+    int64_t now;
+    struct vb_clock clock;
+    struct gw_core *g;
+};
+
+static void fix_init(struct fix *f, int64_t timeout_s, size_t max_events)
+{
+    memset(f, 0, sizeof *f);
+    f->regs[0] = (struct gw_plugin_reg){&tp_plugin, &f->tp};
+    f->now = 1000000;
+    f->clock = (struct vb_clock){fake_now, fake_now, &f->now};
+    struct gw_core_config cfg = {.plugins = f->regs,
+                                 .session_timeout_s = timeout_s,
+                                 .max_events = max_events,
+                                 .clock = &f->clock};
+    ASSERT_EQ(gw_core_create(&cfg, &f->g), 0);
+}
+
+/* Sends `text` on the path (sid, hid) and returns the reply; *code gets the return value. */
+static json_t *call(struct fix *f, uint64_t sid, uint64_t hid, const char *text, int *code)
+{
+    json_error_t err;
+    json_t *req = json_loads(text, 0, &err);
+    ASSERT(req != NULL);
+    struct gw_request_ctx ctx = {.session_id = sid, .handle_id = hid};
+    json_t *reply = NULL;
+    int rc = gw_core_handle(f->g, &ctx, req, &reply);
+    json_decref(req);
+    ASSERT(reply != NULL);
+    if (code)
+        *code = rc;
+    return reply;
+}
+
+static int64_t int_at(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    ASSERT(json_is_integer(v));
+    return json_integer_value(v);
+}
+
+static const char *str_at(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    ASSERT(json_is_string(v));
+    return json_string_value(v);
+}
+
+/* Checks an exact error reply and frees it. sid 0 = no session_id key; tr NULL = none. */
+static void expect_error(json_t *r, uint64_t sid, const char *tr, int code, const char *reason)
+{
+    ASSERT_STREQ(str_at(r, "janus"), "error");
+    size_t keys = 2;
+    if (sid) {
+        ASSERT_UEQ(int_at(r, "session_id"), sid);
+        keys++;
+    } else {
+        ASSERT(!json_object_get(r, "session_id"));
+    }
+    if (tr) {
+        ASSERT_STREQ(str_at(r, "transaction"), tr);
+        keys++;
+    } else {
+        ASSERT(!json_object_get(r, "transaction"));
+    }
+    ASSERT_EQ(json_object_size(r), keys);
+    json_t *e = json_object_get(r, "error");
+    ASSERT_EQ(json_object_size(e), 2);
+    ASSERT_EQ(int_at(e, "code"), code);
+    ASSERT_STREQ(str_at(e, "reason"), reason);
+    json_decref(r);
+}
+
+/* Calls and expects an error with the given code and reason. */
+static void call_error(struct fix *f, uint64_t sid, uint64_t hid, const char *text,
+                       uint64_t reply_sid, const char *tr, int code, const char *reason)
+{
+    int rc;
+    json_t *r = call(f, sid, hid, text, &rc);
+    ASSERT_EQ(rc, code);
+    expect_error(r, reply_sid, tr, code, reason);
+}
+
+/* Checks {"janus":kind,"session_id":sid,"transaction":tr} exactly, frees it. */
+static void expect_plain(json_t *r, const char *kind, uint64_t sid, const char *tr)
+{
+    ASSERT_STREQ(str_at(r, "janus"), kind);
+    ASSERT_UEQ(int_at(r, "session_id"), sid);
+    ASSERT_STREQ(str_at(r, "transaction"), tr);
+    ASSERT_EQ(json_object_size(r), 3);
+    json_decref(r);
+}
+
+static uint64_t create_session(struct fix *f)
+{
+    int rc;
+    json_t *r = call(f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"c\"}", &rc);
+    ASSERT_EQ(rc, 0);
+    ASSERT_STREQ(str_at(r, "janus"), "success");
+    ASSERT(!json_object_get(r, "session_id"));
+    ASSERT_EQ(json_object_size(r), 3);
+    uint64_t id = (uint64_t)int_at(json_object_get(r, "data"), "id");
+    json_decref(r);
+    ASSERT_GT(id, 0);
+    ASSERT_LT(id, INT64_C(1) << 53);
+    return id;
+}
+
+static uint64_t attach(struct fix *f, uint64_t sid)
+{
+    int rc;
+    json_t *r =
+        call(f, sid, 0,
+             "{\"janus\":\"attach\",\"transaction\":\"a\",\"plugin\":\"janus.plugin.test\"}", &rc);
+    ASSERT_EQ(rc, 0);
+    ASSERT_STREQ(str_at(r, "janus"), "success");
+    ASSERT_UEQ(int_at(r, "session_id"), sid);
+    ASSERT_STREQ(str_at(r, "transaction"), "a");
+    uint64_t hid = (uint64_t)int_at(json_object_get(r, "data"), "id");
+    json_decref(r);
+    ASSERT_GT(hid, 0);
+    ASSERT_LT(hid, INT64_C(1) << 53);
+    return hid;
+}
+
+/* Takes events; returns the array (caller frees). */
+static json_t *take(struct fix *f, uint64_t sid, int maxev, int timeout_ms, int expect_n)
+{
+    struct gw_session *s;
+    ASSERT_EQ(gw_core_session_get(f->g, sid, &s), 0);
+    json_t *arr;
+    ASSERT_EQ(gw_session_events_take(s, maxev, timeout_ms, &arr), expect_n);
+    ASSERT_EQ(json_array_size(arr), expect_n);
+    gw_session_unref(s);
+    return arr;
+}
+
+/* ---- tests ---- */
+
+static void test_mandatory(void)
+{
+    struct fix f;
+    fix_init(&f, -1, 0);
+    json_t *r = NULL;
+    ASSERT_EQ(gw_core_handle(f.g, NULL, NULL, &r), 452);
+    expect_error(r, 0, NULL, 452, "Missing request");
+    json_t *arr = json_array();
+    ASSERT_EQ(gw_core_handle(f.g, NULL, arr, &r), 455);
+    json_decref(arr);
+    expect_error(r, 0, NULL, 455, "JSON error: not an object");
+    call_error(&f, 0, 0, "{\"janus\":\"info\"}", 0, NULL, 456,
+               "Missing mandatory element (transaction)");
+    call_error(&f, 0, 0, "{\"janus\":\"info\",\"transaction\":5}", 0, NULL, 467,
+               "Invalid element type (transaction should be a string)");
+    call_error(&f, 0, 0, "{\"transaction\":\"t\"}", 0, "t", 456,
+               "Missing mandatory element (janus)");
+    call_error(&f, 0, 0, "{\"janus\":[],\"transaction\":\"t\"}", 0, "t", 467,
+               "Invalid element type (janus should be a string)");
+    call_error(&f, 0, 0, "{\"janus\":\"attach\",\"transaction\":\"t\"}", 0, "t", 457,
+               "Unhandled request 'attach' at this path");
+    gw_core_destroy(f.g);
+}
+
+static void test_info_ping(void)
+{
+    struct fix f;
+    fix_init(&f, -1, 0);
+    int rc;
+    json_t *r = call(&f, 0, 0, "{\"janus\":\"ping\",\"transaction\":\"p\"}", &rc);
+    ASSERT_EQ(rc, 0);
+    ASSERT_STREQ(str_at(r, "janus"), "pong");
+    ASSERT_STREQ(str_at(r, "transaction"), "p");
+    ASSERT_EQ(json_object_size(r), 2);
+    json_decref(r);
+    r = call(&f, 0, 0, "{\"janus\":\"info\",\"transaction\":\"i\"}", &rc);
+    ASSERT_EQ(rc, 0);
+    ASSERT_STREQ(str_at(r, "janus"), "server_info");
+    ASSERT_STREQ(str_at(r, "transaction"), "i");
+    ASSERT_STREQ(str_at(r, "name"), "Verbatim");
+    ASSERT_STREQ(str_at(r, "version_string"), VB_VERSION);
+    ASSERT_GE(int_at(r, "version"), 0);
+    ASSERT_EQ(int_at(r, "session-timeout"), 60);
+    ASSERT(json_is_true(json_object_get(r, "accepting-new-sessions")));
+    json_t *p = json_object_get(json_object_get(r, "plugins"), "janus.plugin.test");
+    ASSERT_STREQ(str_at(p, "name"), "Test plugin");
+    ASSERT_STREQ(str_at(p, "author"), "tests");
+    ASSERT_STREQ(str_at(p, "description"), "A plugin for the core tests");
+    ASSERT_STREQ(str_at(p, "version_string"), "0.0.1");
+    ASSERT_EQ(int_at(p, "version"), 1);
+    json_decref(r);
+    gw_core_destroy(f.g);
+}
+
+static void test_create(void)
+{
+    struct fix f;
+    fix_init(&f, -1, 0);
+    uint64_t a = create_session(&f), b = create_session(&f);
+    ASSERT_NE(a, b);
+    int rc;
+    json_t *r = call(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"x\",\"id\":4242}", &rc);
+    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(int_at(json_object_get(r, "data"), "id"), 4242);
+    json_decref(r);
+    call_error(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"y\",\"id\":4242}", 4242, "y", 468,
+               "Session ID already in use");
+    /* An id that is not a positive integer is ignored, as Janus does. */
+    r = call(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"y\",\"id\":\"no\"}", &rc);
+    ASSERT_EQ(rc, 0);
+    ASSERT_NE(int_at(json_object_get(r, "data"), "id"), 4242);
+    json_decref(r);
+    ASSERT_EQ(gw_core_session_count(f.g), 4);
+    gw_core_set_accepting(f.g, false);
+    call_error(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"z\"}", 0, "z", 472,
+               "Not accepting new sessions");
+    gw_core_set_accepting(f.g, true);
+    /* The session's id may also come from the body. */
+    r = call(&f, 0, 0, "{\"janus\":\"keepalive\",\"transaction\":\"k\",\"session_id\":4242}", &rc);
+    ASSERT_EQ(rc, 0);
+    expect_plain(r, "ack", 4242, "k");
+    gw_core_destroy(f.g);
+}
+
+static void test_session_errors(void)
+{
+    struct fix f;
+    fix_init(&f, -1, 0);
+    uint64_t s = create_session(&f);
+    uint64_t h = attach(&f, s);
+    call_error(&f, 0, 0, "{\"janus\":\"keepalive\",\"transaction\":\"t\",\"session_id\":-3}", 0,
+               "t", 458, "Session not found");
+    call_error(&f, s, 0, "{\"janus\":\"keepalive\",\"transaction\":\"t\",\"handle_id\":0}", s, "t",
+               459, "Handle not found");
+    call_error(&f, 77, 0, "{\"janus\":\"keepalive\",\"transaction\":\"t\"}", 77, "t", 458,
+               "No such session 77");
+    char want[128];
+    snprintf(want, sizeof want, "No such handle 99 in session %" PRIu64, s);
+    call_error(&f, s, 99, "{\"janus\":\"detach\",\"transaction\":\"t\"}", s, "t", 459, want);
+    call_error(&f, s, 0, "{\"janus\":\"bogus\",\"transaction\":\"t\"}", s, "t", 453,
+               "Unknown request 'bogus'");
+    call_error(&f, s, h, "{\"janus\":\"bogus\",\"transaction\":\"t\"}", s, "t", 453,
+               "Unknown request 'bogus'");
+    call_error(&f, s, h, "{\"janus\":\"attach\",\"transaction\":\"t\"}", s, "t", 457,
+               "Unhandled request 'attach' at this path");
+    /* Janus answers keepalive on a handle path too. */
+    int rc;
+    expect_plain(call(&f, s, h, "{\"janus\":\"keepalive\",\"transaction\":\"t\"}", &rc), "ack", s,
+                 "t");
+    call_error(&f, s, h, "{\"janus\":\"destroy\",\"transaction\":\"t\"}", s, "t", 457,
+               "Unhandled request 'destroy' at this path");
+    call_error(&f, s, 0, "{\"janus\":\"message\",\"transaction\":\"t\",\"body\":{}}", s, "t", 457,
+               "Unhandled request 'message' at this path");
+    call_error(&f, s, 0, "{\"janus\":\"attach\",\"transaction\":\"t\"}", s, "t", 456,
+               "Missing mandatory element (plugin)");
+    call_error(&f, s, 0, "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":1}", s, "t", 467,
+               "Invalid element type (plugin should be a string)");
+    call_error(&f, s, 0, "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.x\"}", s,
+               "t", 460, "No such plugin 'janus.x'");
+    f.tp.fail_attach = 1;
+    call_error(&f, s, 0,
+               "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.plugin.test\"}", s,
+               "t", 461, "Couldn't attach to plugin: error '-5'");
+    f.tp.fail_attach = 0;
+    call_error(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"t\"}", s, "t", 456,
+               "Missing mandatory element (body)");
+    call_error(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"t\",\"body\":3}", s, "t", 467,
+               "Invalid element type (body should be an object)");
+    call_error(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"t\",\"body\":{},\"jsep\":1}", s,
+               "t", 455, "Invalid jsep object");
+    call_error(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"t\",\"body\":{\"fail\":1}}", s,
+               "t", 462, "Plugin returned a severe (unrecoverable) error");
+    call_error(&f, s, h, "{\"janus\":\"trickle\",\"transaction\":\"t\"}", s, "t", 456,
+               "Missing mandatory element (candidate|candidates)");
+    gw_core_destroy(f.g);
+}
+
+static bool deny_all(void *ctx, const json_t *request)
+{
+    (void)request;
+    (*(int *)ctx)++;
+    return false;
+}
+
+static void test_auth(void)
+{
+    struct fix f;
+    fix_init(&f, -1, 0);
+    uint64_t s = create_session(&f);
+    gw_core_destroy(f.g);
+    int calls = 0;
+    struct gw_core_config cfg = {.plugins = f.regs, .auth = deny_all, .auth_ctx = &calls};
+    ASSERT_EQ(gw_core_create(&cfg, &f.g), 0);
+    const char *why = "Unauthorized request (wrong or missing secret/token)";
+    call_error(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"t\"}", 0, "t", 403, why);
+    /* Auth comes before the session lookup: an unknown session is 403, not 458. */
+    call_error(&f, s, 0, "{\"janus\":\"keepalive\",\"transaction\":\"t\"}", s, "t", 403, why);
+    ASSERT_EQ(calls, 2);
+    /* Draining is checked before authorization, as in Janus. */
+    gw_core_set_accepting(f.g, false);
+    call_error(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"t\"}", 0, "t", 472,
+               "Not accepting new sessions");
+    ASSERT_EQ(calls, 2);
+    int rc;
+    json_t *r = call(&f, 0, 0, "{\"janus\":\"ping\",\"transaction\":\"p\"}", &rc);
+    ASSERT_EQ(rc, 0);
+    json_decref(r);
+    ASSERT_EQ(calls, 2);
+    gw_core_destroy(f.g);
+}
+
+static void test_attach_detach_destroy(void)
+{
+    struct fix f;
+    fix_init(&f, -1, 0);
+    uint64_t s = create_session(&f);
+    uint64_t h1 = attach(&f, s), h2 = attach(&f, s);
+    ASSERT_NE(h1, h2);
+    ASSERT_EQ(f.tp.creates, 2);
+    int rc;
+    expect_plain(call(&f, s, h1, "{\"janus\":\"detach\",\"transaction\":\"d\"}", &rc), "success", s,
+                 "d");
+    ASSERT_EQ(f.tp.destroys, 1);
+    json_t *ev = take(&f, s, 1, 0, 1);
+    json_t *e = json_array_get(ev, 0);
+    ASSERT_STREQ(str_at(e, "janus"), "detached");
+    ASSERT_UEQ(int_at(e, "session_id"), s);
+    ASSERT_UEQ(int_at(e, "sender"), h1);
+    ASSERT_EQ(json_object_size(e), 3);
+    json_decref(ev);
+    char want[128];
+    snprintf(want, sizeof want, "No such handle %" PRIu64 " in session %" PRIu64, h1, s);
+    call_error(&f, s, h1, "{\"janus\":\"detach\",\"transaction\":\"d\"}", s, "d", 459, want);
+    expect_plain(call(&f, s, h2, "{\"janus\":\"hangup\",\"transaction\":\"h\"}", &rc), "success", s,
+                 "h");
+    ASSERT_EQ(f.tp.hangups, 1);
+    ev = take(&f, s, 5, 0, 1);
+    e = json_array_get(ev, 0);
+    ASSERT_STREQ(str_at(e, "janus"), "hangup");
+    ASSERT_UEQ(int_at(e, "sender"), h2);
+    ASSERT_STREQ(str_at(e, "reason"), "Janus API");
+    json_decref(ev);
+    expect_plain(call(&f, s, 0, "{\"janus\":\"claim\",\"transaction\":\"c\"}", &rc), "success", s,
+                 "c");
+    expect_plain(call(&f, s, 0, "{\"janus\":\"destroy\",\"transaction\":\"x\"}", &rc), "success", s,
+                 "x");
+    ASSERT_EQ(f.tp.destroys, 2);
+    ASSERT_EQ(gw_core_session_count(f.g), 0);
+    snprintf(want, sizeof want, "No such session %" PRIu64, s);
+    call_error(&f, s, 0, "{\"janus\":\"keepalive\",\"transaction\":\"k\"}", s, "k", 458, want);
+    gw_core_destroy(f.g);
+}
+
+static void test_message(void)
+{
+    struct fix f;
+    fix_init(&f, -1, 0);
+    uint64_t s = create_session(&f);
+    uint64_t h = attach(&f, s);
+    int rc;
+    json_t *r =
+        call(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"m\",\"body\":{\"x\":1}}", &rc);
+    ASSERT_EQ(rc, 0);
+    ASSERT_STREQ(str_at(r, "janus"), "success");
+    ASSERT_UEQ(int_at(r, "session_id"), s);
+    ASSERT_UEQ(int_at(r, "sender"), h);
+    ASSERT_STREQ(str_at(r, "transaction"), "m");
+    json_t *pd = json_object_get(r, "plugindata");
+    ASSERT_STREQ(str_at(pd, "plugin"), "janus.plugin.test");
+    ASSERT_EQ(int_at(json_object_get(json_object_get(pd, "data"), "echo"), "x"), 1);
+    json_decref(r);
+    r = call(&f, s, h,
+             "{\"janus\":\"message\",\"transaction\":\"q\",\"body\":{\"async\":1},"
+             "\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}",
+             &rc);
+    ASSERT_EQ(rc, 0);
+    expect_plain(r, "ack", s, "q");
+    json_t *ev = take(&f, s, 1, 0, 1);
+    json_t *e = json_array_get(ev, 0);
+    ASSERT_STREQ(str_at(e, "janus"), "event");
+    ASSERT_UEQ(int_at(e, "session_id"), s);
+    ASSERT_UEQ(int_at(e, "sender"), h);
+    ASSERT_STREQ(str_at(e, "transaction"), "q");
+    pd = json_object_get(e, "plugindata");
+    ASSERT_STREQ(str_at(pd, "plugin"), "janus.plugin.test");
+    ASSERT_STREQ(str_at(json_object_get(pd, "data"), "result"), "later");
+    ASSERT_STREQ(str_at(json_object_get(e, "jsep"), "type"), "answer");
+    json_decref(ev);
+    /* Trickle: one candidate, then a list ending with completed. */
+    r = call(&f, s, h,
+             "{\"janus\":\"trickle\",\"transaction\":\"t\",\"candidate\":{\"candidate\":\"a\"}}",
+             &rc);
+    expect_plain(r, "ack", s, "t");
+    r = call(&f, s, h,
+             "{\"janus\":\"trickle\",\"transaction\":\"t\",\"candidates\":[{\"candidate\":\"b\"},"
+             "{\"completed\":true}]}",
+             &rc);
+    expect_plain(r, "ack", s, "t");
+    struct gw_handle *hd;
+    ASSERT_EQ(gw_core_handle_get(f.g, s, h, &hd), 0);
+    json_t *tr = gw_handle_trickles_take(hd);
+    ASSERT_EQ(json_array_size(tr), 3);
+    ASSERT_STREQ(str_at(json_array_get(tr, 1), "candidate"), "b");
+    ASSERT(json_is_true(json_object_get(json_array_get(tr, 2), "completed")));
+    json_decref(tr);
+    tr = gw_handle_trickles_take(hd);
+    ASSERT_EQ(json_array_size(tr), 0);
+    json_decref(tr);
+    gw_handle_unref(hd);
+    gw_core_destroy(f.g);
+}
+
+static void test_queue(void)
+{
+    struct fix f;
+    fix_init(&f, -1, 4);
+    uint64_t s = create_session(&f);
+    uint64_t h = attach(&f, s);
+    struct gw_handle *hd;
+    ASSERT_EQ(gw_core_handle_get(f.g, s, h, &hd), 0);
+    /* Six async messages, each pushing one event, into a queue of four. */
+    for (int i = 0; i < 6; i++) {
+        char text[128];
+        snprintf(text, sizeof text,
+                 "{\"janus\":\"message\",\"transaction\":\"%d\",\"body\":{\"async\":1}}", i);
+        json_decref(call(&f, s, h, text, NULL));
+    }
+    struct gw_session *ss;
+    ASSERT_EQ(gw_core_session_get(f.g, s, &ss), 0);
+    ASSERT_UEQ(gw_session_events_dropped(ss), 2);
+    gw_session_unref(ss);
+    json_t *ev = take(&f, s, 1, 0, 1);
+    ASSERT_STREQ(str_at(json_array_get(ev, 0), "transaction"), "2");
+    json_decref(ev);
+    ev = take(&f, s, 10, 0, 3);
+    ASSERT_STREQ(str_at(json_array_get(ev, 0), "transaction"), "3");
+    ASSERT_STREQ(str_at(json_array_get(ev, 2), "transaction"), "5");
+    json_decref(ev);
+    ev = take(&f, s, 10, 20, 0); /* waits 20 ms, then times out empty */
+    json_decref(ev);
+    gw_handle_unref(hd);
+    gw_core_destroy(f.g);
+}
+
+struct waiter {
+    struct gw_session *s;
+    int n;
+    json_t *got;
+};
+
+static void *wait_events(void *arg)
+{
+    struct waiter *w = arg;
+    w->n = gw_session_events_take(w->s, 10, 5000, &w->got);
+    return NULL;
+}
+
+static void test_take_wakes(void)
+{
+    struct fix f;
+    fix_init(&f, -1, 0);
+    uint64_t s = create_session(&f);
+    uint64_t h = attach(&f, s);
+    struct waiter w = {0};
+    ASSERT_EQ(gw_core_session_get(f.g, s, &w.s), 0);
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, wait_events, &w), 0);
+    json_decref(call(&f, s, h, "{\"janus\":\"hangup\",\"transaction\":\"h\"}", NULL));
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_EQ(w.n, 1);
+    ASSERT_STREQ(str_at(json_array_get(w.got, 0), "janus"), "hangup");
+    json_decref(w.got);
+    gw_session_unref(w.s);
+    json_t *bad;
+    struct gw_session *ss;
+    ASSERT_EQ(gw_core_session_get(f.g, s, &ss), 0);
+    ASSERT_EQ(gw_session_events_take(ss, 0, 0, &bad), -EINVAL);
+    gw_session_unref(ss);
+    gw_core_destroy(f.g);
+}
+
+static void test_timeout(void)
+{
+    struct fix f;
+    fix_init(&f, 2, 0);
+    uint64_t a = create_session(&f), b = create_session(&f);
+    attach(&f, a);
+    attach(&f, a);
+    struct gw_session *held;
+    ASSERT_EQ(gw_core_session_get(f.g, a, &held), 0);
+    f.now += 1500000;
+    int rc;
+    json_decref(call(&f, b, 0, "{\"janus\":\"keepalive\",\"transaction\":\"k\"}", &rc));
+    ASSERT_EQ(gw_core_sweep(f.g), 0);
+    f.now += 1000000; /* a idle 2.5 s, b 1 s */
+    ASSERT_EQ(gw_core_sweep(f.g), 1);
+    ASSERT_EQ(f.tp.destroys, 2);
+    ASSERT_EQ(gw_core_session_count(f.g), 1);
+    json_t *ev;
+    ASSERT_EQ(gw_session_events_take(held, 5, 0, &ev), 1);
+    json_t *e = json_array_get(ev, 0);
+    ASSERT_STREQ(str_at(e, "janus"), "timeout");
+    ASSERT_UEQ(int_at(e, "session_id"), a);
+    ASSERT_EQ(json_object_size(e), 2);
+    json_decref(ev);
+    gw_session_unref(held);
+    char want[64];
+    snprintf(want, sizeof want, "No such session %" PRIu64, a);
+    call_error(&f, a, 0, "{\"janus\":\"keepalive\",\"transaction\":\"k\"}", a, "k", 458, want);
+    /* 0 = never. */
+    gw_core_set_session_timeout(f.g, 0);
+    f.now += 1000000000;
+    ASSERT_EQ(gw_core_sweep(f.g), 0);
+    ASSERT_EQ(gw_core_session_count(f.g), 1);
+    gw_core_destroy(f.g);
+}
+
+struct churn {
+    struct fix *f;
+    int rounds;
+};
+
+/* One client's life, many times: create, attach, async message, poll, detach or destroy. */
+static void *churn_client(void *arg)
+{
+    struct churn *c = arg;
+    for (int i = 0; i < c->rounds; i++) {
+        uint64_t s = create_session(c->f);
+        uint64_t h = attach(c->f, s);
+        json_decref(call(c->f, s, h,
+                         "{\"janus\":\"message\",\"transaction\":\"m\",\"body\":{\"async\":1}}",
+                         NULL));
+        struct gw_session *ss;
+        if (gw_core_session_get(c->f->g, s, &ss) == 0) {
+            json_t *ev;
+            ASSERT_GE(gw_session_events_take(ss, 10, 0, &ev), 0);
+            json_decref(ev);
+            gw_session_unref(ss);
+        }
+        if (i % 2)
+            json_decref(call(c->f, s, h, "{\"janus\":\"detach\",\"transaction\":\"d\"}", NULL));
+        json_decref(call(c->f, s, 0, "{\"janus\":\"destroy\",\"transaction\":\"x\"}", NULL));
+    }
+    return NULL;
+}
+
+/* Clients on several threads at once, with sweeps racing them (run under ASan and TSan). */
+static void test_concurrent(void)
+{
+    struct fix f;
+    fix_init(&f, 1, 8);
+    struct churn c = {&f, 300};
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(pthread_create(&t[i], NULL, churn_client, &c), 0);
+    for (int i = 0; i < 50; i++)
+        gw_core_sweep(f.g);
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(pthread_join(t[i], NULL), 0);
+    ASSERT_EQ(gw_core_session_count(f.g), 0);
+    gw_core_destroy(f.g);
+}
+
+static const struct test_case cases[] = {
+    {"mandatory", test_mandatory},
+    {"info_ping", test_info_ping},
+    {"create", test_create},
+    {"session_errors", test_session_errors},
+    {"auth", test_auth},
+    {"attach_detach_destroy", test_attach_detach_destroy},
+    {"message", test_message},
+    {"queue", test_queue},
+    {"take_wakes", test_take_wakes},
+    {"timeout", test_timeout},
+    {"concurrent", test_concurrent},
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+    return test_main(cases, argc, argv);
+}
