@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "archive/archive.h"
+#include "common/fs.h"
 
 #define ARCHIVE_RECORDINGS "recordings" /* folder under the data directory */
 #define ARCHIVE_DIR_MODE 0750
@@ -73,8 +74,6 @@ bool archive_ends_with(const char *s, const char *suffix);
 /* ------------------------------------------------------------------------------------------ */
 /* util.c */
 
-/* Creates `path` and its missing parents with `mode` (mkdir -p). 0 or -errno. */
-int archive_mkdir_p(const char *path, mode_t mode);
 /* 1 if something exists at `path` (lstat), 0 if not, -errno on another error. */
 int archive_exists(const char *path);
 

@@ -174,7 +174,7 @@ int archive_rec_open(struct archive *a, const struct archive_stream_info *info,
     r->a = a;
     r->rel_path = archive_printf("%s/%s/%s", ARCHIVE_RECORDINGS, info->room, name);
     char *abs = archive_join(a->data_dir, r->rel_path);
-    int rc = archive_mkdir_p(dir, ARCHIVE_DIR_MODE);
+    int rc = vb_mkdir_p(dir, ARCHIVE_DIR_MODE);
     if (rc < 0) {
         vb_log_error(a->log, "archive: cannot create %s: %s", dir, strerror(-rc));
         goto out_free;

@@ -213,7 +213,7 @@ static void import_room(struct scan *s, struct scan_file *v, size_t n)
         return;
     }
     char *dir = archive_printf("%s/%s/%s", s->data_dir, ARCHIVE_RECORDINGS, v[0].room);
-    rc = archive_mkdir_p(dir, ARCHIVE_DIR_MODE);
+    rc = vb_mkdir_p(dir, ARCHIVE_DIR_MODE);
     for (size_t i = 0; i < n; i++) {
         struct scan_file *f = &v[i];
         if (rc < 0) {

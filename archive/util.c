@@ -1,4 +1,4 @@
-/* This file implements the archive's small helpers: mkdir -p, a sorted string set, the list
+/* This file implements the archive's small helpers: a sorted string set, the list
  * of recording paths the catalog knows for a room, and reading the facts a catalog entry
  * needs (kind, codec, times, frames) out of an MJR file found on disk. */
 #include <errno.h>
@@ -11,37 +11,6 @@
 #include "common/xalloc.h"
 
 #define PATHS_PAGE 1000 /* the catalog's largest page */
-
-int archive_mkdir_p(const char *path, mode_t mode)
-{
-    if (!path || !path[0])
-        return -EINVAL;
-    char *p = xstrdup(path);
-    int rc = 0;
-    /* Each prefix that ends before a '/' (skipping a leading one), then the whole path. */
-    for (char *s = p + 1;; s++) {
-        bool end = *s == '\0';
-        if (!end && *s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, mode) != 0 && errno != EEXIST) {
-            rc = -errno;
-            break;
-        }
-        if (end)
-            break;
-        *s = '/';
-    }
-    if (rc == 0) {
-        struct stat st;
-        if (stat(path, &st) != 0)
-            rc = -errno;
-        else if (!S_ISDIR(st.st_mode))
-            rc = -ENOTDIR;
-    }
-    free(p);
-    return rc;
-}
 
 int archive_exists(const char *path)
 {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/fs.h"
 #include "common/sha256.h"
 #include "common/xalloc.h"
 #include "transcode/transcode.h"
@@ -81,21 +82,6 @@ static int output_paths(const struct catalog_runner *r, const struct catalog_job
     return n < 0 || (size_t)n >= abs_len ? -ENAMETOOLONG : 0;
 }
 
-static int make_dirs_for(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    return 0;
-}
-
 static void run_job(struct runner_worker *w, struct catalog_job *job)
 {
     struct catalog_runner *r = w->r;
@@ -113,7 +99,9 @@ static void run_job(struct runner_worker *w, struct catalog_job *job)
     tj.opts.format = job->format;
     struct progress_ctx pc = {.w = w, .job = job->id};
     struct tc_result res = {0};
-    int rc = prc < 0 ? prc : make_dirs_for(abs);
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/outputs/%lld", r->cfg.data_dir, (long long)job->id);
+    int rc = prc < 0 ? prc : vb_mkdir_p(dir, 0750);
     if (rc == 0)
         rc = transcode_job_run(&tj, on_progress, &pc, &res);
     else if (snprintf(res.error, sizeof(res.error), "cannot create the output folder: %s",
