@@ -47,13 +47,18 @@ json_t *gw_message(const char *kind, uint64_t sid, const char *tr)
     return m;
 }
 
+static bool handle_detached(struct gw_handle *h)
+{
+    pthread_mutex_lock(&h->session->lock);
+    bool detached = h->detached;
+    pthread_mutex_unlock(&h->session->lock);
+    return detached;
+}
+
 static int push_event(struct gw_handle *h, const char *transaction, json_t *data, json_t *jsep)
 {
     struct gw_session *s = h->session;
-    pthread_mutex_lock(&s->lock);
-    bool detached = h->detached;
-    pthread_mutex_unlock(&s->lock);
-    if (detached) {
+    if (handle_detached(h)) {
         json_decref(data);
         json_decref(jsep);
         return -ENOENT;
@@ -71,6 +76,44 @@ static int push_event(struct gw_handle *h, const char *transaction, json_t *data
     return 0;
 }
 
+/* The media layer is not built yet: no handle has a PeerConnection to send on. */
+static int relay_packet(struct gw_handle *h, int mindex, const uint8_t *pkt, size_t len)
+{
+    (void)h, (void)mindex, (void)pkt, (void)len;
+    return -ENOTCONN;
+}
+
+static int relay_data(struct gw_handle *h, const char *label, bool binary, const uint8_t *buf,
+                      size_t len)
+{
+    (void)h, (void)label, (void)binary, (void)buf, (void)len;
+    return -ENOTCONN;
+}
+
+/* Without a PeerConnection there is nothing to close (and Janus sends no hangup then). */
+static int close_pc(struct gw_handle *h)
+{
+    return handle_detached(h) ? -ENOENT : 0;
+}
+
+static int end_session(struct gw_handle *h)
+{
+    int err = gw_handle_detach(h);
+    if (err < 0)
+        return err;
+    gw_session_push(h->session, json_pack("{s:s, s:I, s:I}", "janus", "detached", "session_id",
+                                          (json_int_t)h->session->id, "sender",
+                                          (json_int_t)h->id));
+    return 0;
+}
+
+/* No event handlers are built yet: plugin events go nowhere, as in Janus without handlers. */
+static void notify_event(struct gw_handle *h, json_t *event)
+{
+    (void)h;
+    json_decref(event);
+}
+
 int gw_core_create(const struct gw_core_config *cfg, struct gw_core **out)
 {
     if (!cfg || !out)
@@ -86,6 +129,12 @@ int gw_core_create(const struct gw_core_config *cfg, struct gw_core **out)
     g->auth_ctx = cfg->auth_ctx;
     g->server_name = cfg->server_name ? cfg->server_name : "Verbatim";
     g->cb.push_event = push_event;
+    g->cb.relay_rtp = relay_packet;
+    g->cb.relay_rtcp = relay_packet;
+    g->cb.relay_data = relay_data;
+    g->cb.close_pc = close_pc;
+    g->cb.end_session = end_session;
+    g->cb.notify_event = notify_event;
     *out = g;
     return 0;
 }

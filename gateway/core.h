@@ -13,6 +13,7 @@
 #define VB_GATEWAY_CORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -53,17 +54,37 @@ enum gw_plugin_result {
 };
 
 /* The core's side, given to a plugin in create_session(): the plugin keeps the pointer (it
- * lives as long as the core). */
+ * lives as long as the core). Every callback may be called from any thread, with no plugin
+ * lock required; `h` is borrowed. */
 struct gw_plugin_callbacks {
     /* Queues {"janus":"event","sender":H,"transaction":T?,"plugindata":{plugin,data},"jsep"?}
      * on the handle's session. Steals `data` and `jsep` (jsep may be NULL); `transaction` is
-     * copied and may be NULL. 0, or -ENOENT when the handle was detached. Any thread. */
+     * copied and may be NULL. 0, or -ENOENT when the handle was detached. */
     int (*push_event)(struct gw_handle *h, const char *transaction, json_t *data, json_t *jsep);
+    /* Sends one plain RTP / RTCP packet (borrowed) on the m-line `mindex` of the handle's
+     * PeerConnection; the media layer protects it. 0, or -ENOTCONN when the handle has no
+     * PeerConnection up. Media threads; never blocks. */
+    int (*relay_rtp)(struct gw_handle *h, int mindex, const uint8_t *pkt, size_t len);
+    int (*relay_rtcp)(struct gw_handle *h, int mindex, const uint8_t *pkt, size_t len);
+    /* Sends a data-channel message (borrowed) on channel `label` (NULL = the first).
+     * 0 or -ENOTCONN. */
+    int (*relay_data)(struct gw_handle *h, const char *label, bool binary, const uint8_t *buf,
+                      size_t len);
+    /* Closes the handle's PeerConnection (a `hangup` event with reason "Close PC" when there
+     * was one); the handle stays attached. 0 or -ENOENT when detached. */
+    int (*close_pc)(struct gw_handle *h);
+    /* Detaches the handle as if the client had sent `detach` (a `detached` event is queued).
+     * The plugin's destroy_session runs inside this call: do not hold a lock it takes.
+     * 0 or -ENOENT when already detached. */
+    int (*end_session)(struct gw_handle *h);
+    /* Hands an event (stolen) to the configured event handlers, `{"plugin":P,"event":E}`
+     * with type 64; dropped when none are configured. */
+    void (*notify_event)(struct gw_handle *h, json_t *event);
 };
 
 /* A plugin: one static const vtable. `ctx` is the plugin's own context from the table. The
  * `struct gw_handle *` passed to the hooks is borrowed: valid until destroy_session returns,
- * or longer if the plugin takes gw_handle_ref(). */
+ * or longer if the plugin takes gw_handle_ref(). Hooks marked "may be NULL" are optional. */
 struct gw_plugin {
     const char *name;    /* "VideoRoom plugin" */
     const char *package; /* "janus.plugin.videoroom" */
@@ -82,7 +103,21 @@ struct gw_plugin {
      * (error 462). */
     int (*handle_message)(void *ctx, struct gw_handle *h, void *state, const char *transaction,
                           json_t *body, json_t *jsep, json_t **result);
-    /* Media was hung up (hangup request). May be NULL. */
+    /* An Admin API `message_plugin` request (borrowed): *result is the reply's data (owned by
+     * the core). 0 or negative errno. May be NULL (the request then fails). */
+    int (*handle_admin_message)(void *ctx, json_t *request, json_t **result);
+    /* The PeerConnection is up (ICE connected, DTLS done). May be NULL. Media thread. */
+    void (*setup_media)(void *ctx, struct gw_handle *h, void *state);
+    /* One plain (already unprotected) RTP / RTCP packet from the peer, borrowed for the call,
+     * on m-line `mindex`. May be NULL. Media thread: must not block. */
+    void (*incoming_rtp)(void *ctx, struct gw_handle *h, void *state, int mindex, bool video,
+                         const uint8_t *pkt, size_t len);
+    void (*incoming_rtcp)(void *ctx, struct gw_handle *h, void *state, int mindex, bool video,
+                          const uint8_t *pkt, size_t len);
+    /* A data-channel message (borrowed). May be NULL. Media thread. */
+    void (*incoming_data)(void *ctx, struct gw_handle *h, void *state, const char *label,
+                          bool binary, const uint8_t *buf, size_t len);
+    /* Media was hung up (hangup request, close_pc, ICE/DTLS failure). May be NULL. */
     void (*hangup_media)(void *ctx, struct gw_handle *h, void *state);
     /* Plugin-specific info for handle_info; a new reference or NULL. May be NULL. */
     json_t *(*query_session)(void *ctx, struct gw_handle *h, void *state);
@@ -160,7 +195,31 @@ uint64_t gw_session_id(const struct gw_session *s);
  * waiting up to `timeout_ms` for the first (0 = don't wait). Returns how many were taken
  * (0 on timeout, *out then an empty array), or -EINVAL. Any thread; several takers may wait. */
 int gw_session_events_take(struct gw_session *s, int maxev, int timeout_ms, json_t **out);
-/* Events dropped so far because the bounded queue was full (the oldest go first). */
+/* A waiter for events, for transports that park a long poll instead of blocking a thread
+ * (libmicrohttpd suspend/resume). Owned by the caller and embedded in its own state. */
+struct gw_waiter {
+    /* Called once, with the session's lock held, when an event was queued or the session
+     * ended; the waiter is disarmed before the call. Must be quick and take no gateway lock
+     * (e.g. MHD_resume_connection). */
+    void (*wake)(void *ctx);
+    void *ctx;
+    struct gw_waiter *next; /* the session's */
+    bool armed;
+};
+
+/* Arms `w` on the session: 0, or -EAGAIN when events are queued or the session has ended (take
+ * them now instead of waiting). One armed waiter is woken per queued event (pollers share the
+ * queue like Janus's), every one when the session ends. Any thread. */
+int gw_session_waiter_arm(struct gw_session *s, struct gw_waiter *w);
+/* Disarms `w` if still armed; after it returns, wake() is not running and will not be called.
+ * Any thread but wake()'s. */
+void gw_session_waiter_disarm(struct gw_session *s, struct gw_waiter *w);
+/* True once the session was destroyed or timed out. */
+bool gw_session_ended(struct gw_session *s);
+
+/* Events dropped so far because the bounded queue was full (the oldest go first). The next
+ * take then starts with {"janus":"events_dropped","session_id":S,"dropped":N} (N since the last
+ * such notice), so the client knows it missed events. */
 uint64_t gw_session_events_dropped(struct gw_session *s);
 
 /* Handle references, for plugins that push events from their own threads. */

@@ -39,6 +39,8 @@ struct gw_session {
     json_t **ev;
     size_t ev_cap, ev_head, ev_len;
     uint64_t ev_dropped;
+    uint64_t ev_dropped_untold; /* dropped since the last events_dropped notice */
+    struct gw_waiter *waiters;  /* armed long polls, under the lock */
     struct gw_session *next; /* in the core's bucket, under core lock */
 };
 

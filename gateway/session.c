@@ -8,7 +8,8 @@
  * handles one by one, telling each plugin with no lock held. A poller that still holds the
  * session can then take the final event (timeout) from the queue. The event queue is a ring with
  * a fixed bound: a client that never polls costs at most `max_events` events, the oldest being
- * dropped and counted. */
+ * dropped, counted, and announced to the next poll with an `events_dropped` notice. Parked long
+ * polls (struct gw_waiter) are woken one per queued event, all at the session's end. */
 #include <errno.h>
 #include <sys/random.h>
 #include <time.h>
@@ -146,6 +147,22 @@ int gw_core_session_get(struct gw_core *g, uint64_t id, struct gw_session **out)
     return 0;
 }
 
+/* Called with the session lock held: wakes the oldest-armed waiter, or all of them. */
+static void wake_waiters(struct gw_session *s, bool all)
+{
+    while (s->waiters) {
+        struct gw_waiter **pp = &s->waiters;
+        while ((*pp)->next) /* armed at the head: the tail is the longest waiting */
+            pp = &(*pp)->next;
+        struct gw_waiter *w = *pp;
+        *pp = NULL;
+        w->armed = false;
+        w->wake(w->ctx);
+        if (!all)
+            return;
+    }
+}
+
 void gw_session_push(struct gw_session *s, json_t *ev)
 {
     pthread_mutex_lock(&s->lock);
@@ -154,11 +171,49 @@ void gw_session_push(struct gw_session *s, json_t *ev)
         s->ev_head = (s->ev_head + 1) % s->ev_cap;
         s->ev_len--;
         s->ev_dropped++;
+        s->ev_dropped_untold++;
     }
     s->ev[(s->ev_head + s->ev_len) % s->ev_cap] = ev;
     s->ev_len++;
     pthread_cond_broadcast(&s->cond);
+    wake_waiters(s, false);
     pthread_mutex_unlock(&s->lock);
+}
+
+int gw_session_waiter_arm(struct gw_session *s, struct gw_waiter *w)
+{
+    pthread_mutex_lock(&s->lock);
+    int rc = -EAGAIN;
+    if (s->ev_len == 0 && !s->gone && !w->armed) {
+        w->armed = true;
+        w->next = s->waiters;
+        s->waiters = w;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+void gw_session_waiter_disarm(struct gw_session *s, struct gw_waiter *w)
+{
+    pthread_mutex_lock(&s->lock);
+    for (struct gw_waiter **pp = &s->waiters; *pp; pp = &(*pp)->next) {
+        if (*pp == w) {
+            *pp = w->next;
+            break;
+        }
+    }
+    w->armed = false;
+    w->next = NULL;
+    pthread_mutex_unlock(&s->lock);
+}
+
+bool gw_session_ended(struct gw_session *s)
+{
+    pthread_mutex_lock(&s->lock);
+    bool gone = s->gone;
+    pthread_mutex_unlock(&s->lock);
+    return gone;
 }
 
 static void deadline_after(struct timespec *ts, int ms)
@@ -185,6 +240,13 @@ int gw_session_events_take(struct gw_session *s, int maxev, int timeout_ms, json
             break;
     }
     int n = 0;
+    if (s->ev_dropped_untold && s->ev_len > 0) {
+        json_array_append_new(arr, json_pack("{s:s, s:I, s:I}", "janus", "events_dropped",
+                                             "session_id", (json_int_t)s->id, "dropped",
+                                             (json_int_t)s->ev_dropped_untold));
+        s->ev_dropped_untold = 0;
+        n++;
+    }
     while (n < maxev && s->ev_len > 0) {
         json_array_append_new(arr, s->ev[s->ev_head]);
         s->ev_head = (s->ev_head + 1) % s->ev_cap;
@@ -363,11 +425,10 @@ void gw_session_end(struct gw_session *s, json_t *final_event)
     }
     if (final_event)
         gw_session_push(s, final_event);
-    else {
-        pthread_mutex_lock(&s->lock);
-        pthread_cond_broadcast(&s->cond);
-        pthread_mutex_unlock(&s->lock);
-    }
+    pthread_mutex_lock(&s->lock);
+    pthread_cond_broadcast(&s->cond);
+    wake_waiters(s, true);
+    pthread_mutex_unlock(&s->lock);
     gw_session_unref(s); /* the table's */
 }
 

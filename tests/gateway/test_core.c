@@ -517,7 +517,13 @@ static void test_queue(void)
     ASSERT_EQ(gw_core_session_get(f.g, s, &ss), 0);
     ASSERT_UEQ(gw_session_events_dropped(ss), 2);
     gw_session_unref(ss);
+    /* The first poll is told what was lost, then gets the oldest event kept. */
     json_t *ev = take(&f, s, 1, 0, 1);
+    ASSERT_STREQ(str_at(json_array_get(ev, 0), "janus"), "events_dropped");
+    ASSERT_EQ(int_at(json_array_get(ev, 0), "dropped"), 2);
+    ASSERT_UEQ(int_at(json_array_get(ev, 0), "session_id"), s);
+    json_decref(ev);
+    ev = take(&f, s, 1, 0, 1);
     ASSERT_STREQ(str_at(json_array_get(ev, 0), "transaction"), "2");
     json_decref(ev);
     ev = take(&f, s, 10, 0, 3);
