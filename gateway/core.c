@@ -102,8 +102,7 @@ static int end_session(struct gw_handle *h)
     if (err < 0)
         return err;
     gw_session_push(h->session, json_pack("{s:s, s:I, s:I}", "janus", "detached", "session_id",
-                                          (json_int_t)h->session->id, "sender",
-                                          (json_int_t)h->id));
+                                          (json_int_t)h->session->id, "sender", (json_int_t)h->id));
     return 0;
 }
 

@@ -41,7 +41,7 @@ struct gw_session {
     uint64_t ev_dropped;
     uint64_t ev_dropped_untold; /* dropped since the last events_dropped notice */
     struct gw_waiter *waiters;  /* armed long polls, under the lock */
-    struct gw_session *next; /* in the core's bucket, under core lock */
+    struct gw_session *next;    /* in the core's bucket, under core lock */
 };
 
 struct gw_core {
