@@ -1,4 +1,5 @@
-/* This file implements `verbatim serve`: the server on its embedded defaults.
+/* This file implements `verbatim serve`: the server, configured by cli/serve_config (built-in
+ * defaults, a JSON file, options; see docs/config.md).
  *
  * It opens the catalog (DATA/catalog.db), starts the MJR writer engine and the archive,
  * recovers the recordings a previous run left open, loads (or creates) the catalog token,
@@ -21,9 +22,13 @@
 #include "catalog/catalog.h"
 #include "catalog/runner.h"
 #include "cli/cli.h"
+#include "cli/serve_config.h"
+#include "cli/serve_gateway.h"
 #include "mjr/mjr.h"
 #include "web/web.h"
 
+/* What the parts of the server are started with; the strings are borrowed from the
+ * struct serve_config they were taken from. */
 struct serve_opts {
     const char *data_dir;
     unsigned writer_threads;
@@ -31,6 +36,7 @@ struct serve_opts {
     unsigned web_port;
     unsigned workers;
     bool no_auto; /* --no-auto-transcode */
+    struct serve_gw_settings gw;
 };
 
 static int make_dir(const char *path)
@@ -40,49 +46,46 @@ static int make_dir(const char *path)
     return -errno;
 }
 
-static int parse_uint(const char *s, unsigned long max, unsigned *out)
+/* The settings as the parts of the server take them (every value is within its range: the
+ * loader checked it). */
+static void opts_from_config(const struct serve_config *c, struct serve_opts *o)
 {
-    char *end;
-    errno = 0;
-    unsigned long n = strtoul(s, &end, 10);
-    if (errno || *end || end == s || n > max)
-        return -EINVAL;
-    *out = (unsigned)n;
-    return 0;
-}
-
-static int parse_args(int argc, char **argv, struct serve_opts *o)
-{
-    for (int i = 1; i < argc; i += 2) { /* every option but one takes a value */
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int rc = -EINVAL;
-        if (strcmp(argv[i], "--no-auto-transcode") == 0) {
-            o->no_auto = true;
-            i--;
-            continue;
-        }
-        if (strcmp(argv[i], "--data") == 0 && v) {
-            o->data_dir = v;
-            rc = 0;
-        } else if (strcmp(argv[i], "--writer-threads") == 0 && v) {
-            rc = parse_uint(v, 64, &o->writer_threads);
-            if (rc == 0 && o->writer_threads == 0)
-                rc = -EINVAL;
-        } else if (strcmp(argv[i], "--web-bind") == 0 && v) {
-            o->web_bind = v;
-            rc = 0;
-        } else if (strcmp(argv[i], "--web-port") == 0 && v) {
-            rc = parse_uint(v, 65535, &o->web_port);
-        } else if (strcmp(argv[i], "--workers") == 0 && v) {
-            rc = parse_uint(v, 256, &o->workers);
-        }
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
+    *o = (struct serve_opts){
+        .data_dir = c->general.data_dir,
+        .writer_threads = (unsigned)c->archive.writer_threads,
+        .web_bind = c->web.bind,
+        .web_port = (unsigned)c->web.port,
+        .workers = (unsigned)c->transcode.workers,
+        .no_auto = !c->transcode.auto_jobs,
+        .gw = {.data_dir = c->general.data_dir,
+               .server_name = c->general.server_name,
+               .rest_addr = c->janus.address,
+               .rest_port = (unsigned)c->janus.port,
+               .rest_base = c->janus.base_path,
+               .long_poll_ms = (int)c->janus.long_poll_ms,
+               .allow_origin = c->janus.allow_origin,
+               .max_body = (size_t)c->janus.max_body,
+               .http_threads = (unsigned)c->janus.threads,
+               .max_connections = (unsigned)c->janus.max_connections,
+               .admin_enabled = c->admin.enabled,
+               .admin_addr = c->admin.address,
+               .admin_port = (unsigned)c->admin.port,
+               .admin_base = c->admin.base_path,
+               .admin_secret = c->admin.secret,
+               .api_secret = c->auth.api_secret,
+               .token_auth = c->auth.token_auth,
+               .token_auth_secret = c->auth.token_auth_secret,
+               .session_timeout_s = c->core.session_timeout,
+               .max_events = (unsigned)c->core.max_events,
+               .videoroom_admin_key = c->videoroom.admin_key,
+               .videoroom_rooms_file = c->videoroom.rooms_file,
+               .videoroom_rooms = c->videoroom.rooms,
+               .record_all = c->videoroom.record_all},
+    };
 }
 
 struct server {
+    struct serve_gateway *gateway;
     struct catalog *catalog;
     struct mjr_engine *engine;
     struct archive *archive;
@@ -92,6 +95,7 @@ struct server {
 
 static void server_stop(struct server *sv)
 {
+    serve_gateway_stop(sv->gateway);
     web_stop(sv->web);
     catalog_runner_stop(sv->runner);
     archive_destroy(sv->archive);
@@ -171,20 +175,14 @@ static int web_and_workers_start(struct server *sv, const struct serve_opts *o, 
     return 0;
 }
 
-int cli_serve(int argc, char **argv, const struct vb_log *log)
+/* Runs the server with settings `o` until a signal: the exit code. */
+static int serve_run(const struct serve_opts *o, struct vb_log *log)
 {
-    struct serve_opts o = {.data_dir = "data", .writer_threads = 1, .web_port = WEB_DEFAULT_PORT};
-    if (parse_args(argc, argv, &o) != 0) {
-        fprintf(stderr, "usage: verbatim serve [--data DIR] [--writer-threads N] "
-                        "[--web-bind ADDR] [--web-port PORT] [--workers N] "
-                        "[--no-auto-transcode]\n");
-        return 2;
-    }
     char dir[4096];
-    int rc = make_dir(o.data_dir);
+    int rc = make_dir(o->data_dir);
     const char *subs[] = {"recordings", "outputs"};
     for (size_t i = 0; rc == 0 && i < 2; i++) {
-        snprintf(dir, sizeof(dir), "%s/%s", o.data_dir, subs[i]);
+        snprintf(dir, sizeof(dir), "%s/%s", o->data_dir, subs[i]);
         rc = make_dir(dir);
     }
     if (rc != 0) {
@@ -200,15 +198,17 @@ int cli_serve(int argc, char **argv, const struct vb_log *log)
     sigdelset(&set, SIGPIPE);
 
     struct server sv = {0};
-    if (server_start(&sv, &o, log) != 0)
+    if (server_start(&sv, o, log) != 0)
         return 1;
     char token[WEB_TOKEN_MAX + 1];
-    if (web_and_workers_start(&sv, &o, token, sizeof(token), log) != 0) {
+    if (web_and_workers_start(&sv, o, token, sizeof(token), log) != 0) {
         server_stop(&sv);
         return 1;
     }
-    vb_log_info(log, "not built yet: Janus REST API (127.0.0.1:8088/janus), admin API "
-                     "(127.0.0.1:7088/admin)");
+    if (serve_gateway_start(&o->gw, log, &sv.gateway) != 0) {
+        server_stop(&sv);
+        return 1;
+    }
     vb_log_info(log, "serving; stop with Ctrl-C or SIGTERM");
     int sig = 0;
     sigwait(&set, &sig);
@@ -216,4 +216,24 @@ int cli_serve(int argc, char **argv, const struct vb_log *log)
     server_stop(&sv);
     vb_log_info(log, "stopped");
     return 0;
+}
+
+int cli_serve(int argc, char **argv, const struct vb_log *parent_log)
+{
+    struct serve_config cfg;
+    char err[1024];
+    int rc = serve_config_load(argc, argv, &cfg, err, sizeof(err));
+    if (rc < 0) {
+        vb_log_error(parent_log, "%s", err);
+        return 2;
+    }
+    if (rc > 0) /* --help or --check-config: printed */
+        return 0;
+    struct vb_log serve_log = *parent_log; /* the Admin API may change its level */
+    serve_log.level = serve_config_log_level(&cfg);
+    struct serve_opts o;
+    opts_from_config(&cfg, &o);
+    rc = serve_run(&o, &serve_log);
+    serve_config_free(&cfg);
+    return rc;
 }

@@ -2,6 +2,7 @@
 #include "common/log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 static const char *level_name(int level)
@@ -20,7 +21,8 @@ static const char *level_name(int level)
 
 void vb_log_write(const struct vb_log *lg, int level, const char *fmt, ...)
 {
-    int threshold = lg ? lg->level : VB_LOG_WARN;
+    /* Relaxed: the level is a setting read on its own, not a guard for other data. */
+    int threshold = lg ? atomic_load_explicit(&lg->level, memory_order_relaxed) : VB_LOG_WARN;
     if (level > threshold)
         return;
     FILE *fp = (lg && lg->fp) ? lg->fp : stderr;

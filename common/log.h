@@ -3,7 +3,8 @@
  * A `struct vb_log` is owned by whoever creates it (usually main) and borrowed by every
  * module that logs. Writing is thread-safe: each message is formatted into a local buffer and
  * written with a single fputs under the stream's own lock. A NULL log writes warnings and
- * errors to stderr, so library code never needs to check for one. */
+ * errors to stderr, so library code never needs to check for one. The level may be changed at
+ * run time from any thread. */
 #ifndef VB_COMMON_LOG_H
 #define VB_COMMON_LOG_H
 
@@ -17,7 +18,9 @@ enum vb_log_level {
 };
 
 struct vb_log {
-    int level;          /* messages above this level are discarded */
+    /* Messages above this level are discarded. Atomic, so another thread (the Admin API's
+     * set_log_level) may change it while others log: plain reads and assignments work. */
+    _Atomic int level;
     FILE *fp;           /* borrowed; stderr when NULL */
     const char *prefix; /* borrowed; e.g. "verbatim"; may be NULL */
 };

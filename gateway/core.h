@@ -41,8 +41,14 @@ enum {
     GW_ERR_PLUGIN_ATTACH = 461,
     GW_ERR_PLUGIN_MESSAGE = 462,
     GW_ERR_PLUGIN_DETACH = 463,
+    GW_ERR_JSEP_UNKNOWN_TYPE = 464,
+    GW_ERR_JSEP_INVALID_SDP = 465,
+    GW_ERR_TRICKLE_INVALID_STREAM = 466,
     GW_ERR_INVALID_ELEMENT_TYPE = 467,
     GW_ERR_SESSION_CONFLICT = 468,
+    GW_ERR_UNEXPECTED_ANSWER = 469,
+    GW_ERR_TOKEN_NOT_FOUND = 470,
+    GW_ERR_WEBRTC_STATE = 471,
     GW_ERR_NOT_ACCEPTING_SESSIONS = 472,
     GW_ERR_UNKNOWN = 490,
 };
@@ -132,6 +138,34 @@ struct gw_plugin_reg {
 /* Authorization hook: return true to let the request through. `request` is borrowed. */
 typedef bool (*gw_auth_fn)(void *ctx, const json_t *request);
 
+/* Plugin-access hook for attach: may `request` (borrowed, e.g. its "token") attach a handle to
+ * `plugin_package`? False makes the attach fail with 405. (gw_auth_plugin_ok fits.) */
+typedef bool (*gw_auth_plugin_fn)(void *ctx, const json_t *request, const char *plugin_package);
+
+/* What the media layer reports in `info` (Janus's ICE/DTLS keys). Copied at core creation. A
+ * zero field takes the default in brackets, which describes a gateway with no media layer. */
+struct gw_media_info {
+    const char *local_ip;       /* "local-ip" ["127.0.0.1"] */
+    const char *ice_nomination; /* "ice-nomination" ["aggressive"] */
+    int candidates_timeout_s;   /* "candidates-timeout" [45] */
+    int min_nack_queue_ms;      /* "min-nack-queue" [200] */
+    int twcc_period_ms;         /* "twcc-period" [200] */
+    int dtls_mtu;               /* "dtls-mtu" [1200] */
+    int static_event_loops;     /* "static-event-loops" [0] */
+    bool data_channels;         /* "data_channels" [false] */
+    bool ipv6, ice_lite, ice_tcp, full_trickle, mdns, nack_optimizations, keepalive_conncheck;
+};
+
+/* A transport as listed in `info`'s "transports". Strings are copied. */
+struct gw_transport_info {
+    const char *package; /* "janus.transport.http" */
+    const char *name;
+    const char *author;
+    const char *description;
+    const char *version_string;
+    int version;
+};
+
 struct gw_core_config {
     const struct gw_plugin_reg *plugins; /* borrowed, must outlive the core; may be NULL */
     int64_t session_timeout_s;           /* 0 = never; < 0 = the default (60) */
@@ -140,12 +174,21 @@ struct gw_core_config {
     gw_auth_fn auth;                     /* NULL = everything passes */
     void *auth_ctx;
     const char *server_name; /* borrowed; NULL = "Verbatim" */
+    /* Checked on attach after the plugin is found (uses auth_ctx); NULL = every plugin. */
+    gw_auth_plugin_fn auth_plugin;
+    bool api_secret_on; /* what `info` says as "api_secret" */
+    bool token_auth_on; /* "auth_token"; also keeps a handle's token for the Admin API */
+    const struct gw_media_info *media; /* NULL = the defaults of struct gw_media_info */
+    const char *log_path;              /* `info`'s "log-path"; NULL = logging to the console */
 };
 
 /* Transport-provided context of one request. */
 struct gw_request_ctx {
     uint64_t session_id; /* from the path, 0 = none (then the body's session_id is used) */
     uint64_t handle_id;  /* from the path, 0 = none (then the body's handle_id is used) */
+    /* Package of the transport ("janus.transport.http"), kept on sessions it creates or claims
+     * (handle_info's "session_transport"). A string that outlives the core; NULL = unknown. */
+    const char *transport;
 };
 
 /* Creates a core. 0 or -EINVAL. The caller owns *out (gw_core_destroy). Any thread. */
@@ -179,6 +222,18 @@ void gw_core_set_accepting(struct gw_core *g, bool accept);
 /* Session timeout in seconds (0 = never). Any thread. */
 void gw_core_set_session_timeout(struct gw_core *g, int64_t seconds);
 
+/* The global session timeout in seconds (0 = never) and whether create is accepted. */
+int64_t gw_core_session_timeout(struct gw_core *g);
+bool gw_core_accepting(struct gw_core *g);
+
+/* One session's own timeout: seconds (0 = never), or -1 to follow the global one again.
+ * 0, -EINVAL (seconds < -1) or -ENOENT. Any thread. */
+int gw_core_session_set_timeout(struct gw_core *g, uint64_t session_id, int64_t seconds);
+
+/* Lists a transport in `info` (the transport registers itself when it starts). 0, -EINVAL (a
+ * NULL string) or -EEXIST (package already listed). Any thread. */
+int gw_core_transport_add(struct gw_core *g, const struct gw_transport_info *t);
+
 /* Number of live sessions. Any thread. */
 size_t gw_core_session_count(struct gw_core *g);
 
@@ -200,8 +255,9 @@ int gw_session_events_take(struct gw_session *s, int maxev, int timeout_ms, json
 struct gw_waiter {
     /* Called once, with the session's lock held, when an event was queued or the session
      * ended; the waiter is disarmed before the call. Must be quick and take no gateway lock
-     * (e.g. MHD_resume_connection). */
-    void (*wake)(void *ctx);
+     * (e.g. MHD_resume_connection). Returns false when the poll was already being resumed for
+     * another reason (its timer): the event then goes to the next armed waiter. */
+    bool (*wake)(void *ctx);
     void *ctx;
     struct gw_waiter *next; /* the session's */
     bool armed;
@@ -227,6 +283,8 @@ void gw_handle_ref(struct gw_handle *h);
 void gw_handle_unref(struct gw_handle *h);
 uint64_t gw_handle_id(const struct gw_handle *h);
 uint64_t gw_handle_session_id(const struct gw_handle *h);
+/* The opaque_id given at attach, or NULL; valid as long as the handle is referenced. */
+const char *gw_handle_opaque_id(const struct gw_handle *h);
 
 /* Takes the trickle candidates queued on a handle (a new JSON array, in arrival order; each
  * item is a candidate object, or {"completed":true}). Any thread. */

@@ -21,7 +21,12 @@ struct gw_handle {
     struct gw_session *session; /* referenced */
     const struct gw_plugin_reg *reg;
     void *state;            /* the plugin's; set once by create_session */
+    char *opaque_id;        /* from attach, or NULL; immutable */
+    char *token;            /* attach's token when token auth is on, or NULL; immutable */
+    int64_t created_us;     /* monotonic */
     bool detached;          /* under session lock */
+    bool alert;             /* hung up (Janus's "alert" flag); under session lock */
+    bool trickled;          /* a trickle arrived (Janus's "trickle" flag); under session lock */
     json_t *trickles;       /* array; under session lock */
     struct gw_handle *next; /* in the session's list, under session lock */
 };
@@ -33,7 +38,9 @@ struct gw_session {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int64_t last_activity_us;
-    bool gone; /* destroyed or timed out: no new handles */
+    int64_t timeout_s;     /* own timeout, or -1 = the core's; under the lock */
+    const char *transport; /* package of the transport that created or claimed it; under lock */
+    bool gone;             /* destroyed or timed out: no new handles */
     struct gw_handle *handles;
     /* Bounded ring of queued events (json_t *), oldest at `head`. */
     json_t **ev;
@@ -54,8 +61,14 @@ struct gw_core {
     const struct vb_clock *clock;
     const struct gw_plugin_reg *plugins;
     gw_auth_fn auth;
+    gw_auth_plugin_fn auth_plugin;
     void *auth_ctx;
     const char *server_name;
+    const char *log_path;
+    bool api_secret_on, token_auth_on;
+    struct gw_media_info media;           /* defaults filled in */
+    struct gw_transport_info *transports; /* owned copies, under core lock */
+    size_t ntransports;
     struct gw_plugin_callbacks cb;
 };
 
@@ -66,8 +79,9 @@ struct gw_route {
     const char *verb;
     const char *tr; /* transaction */
     uint64_t sid;
-    struct gw_session *s; /* referenced */
-    struct gw_handle *h;  /* referenced; NULL on session paths */
+    struct gw_session *s;  /* referenced */
+    struct gw_handle *h;   /* referenced; NULL on session paths */
+    const char *transport; /* the request's transport package, or NULL */
 };
 
 /* core.c: sets *reply to an error and returns `code`. */
@@ -75,6 +89,11 @@ int gw_fail(json_t **reply, uint64_t sid, const char *tr, int code, const char *
     __attribute__((format(printf, 5, 6)));
 /* core.c: {"janus":kind,"session_id":S (when nonzero),"transaction":T}. */
 json_t *gw_message(const char *kind, uint64_t sid, const char *tr);
+
+/* core.c: the server_info reply (`info` on both APIs). New reference. */
+json_t *gw_server_info(struct gw_core *g, const char *tr);
+/* core.c: the registered plugin with this package, or NULL. */
+const struct gw_plugin_reg *gw_plugin_find(struct gw_core *g, const char *package);
 
 /* verbs.c: answers a request on a session or handle path. Returns 0 or the error code. */
 int gw_verb_dispatch(struct gw_route *r, json_t **reply);
@@ -88,12 +107,29 @@ int gw_session_create(struct gw_core *g, uint64_t id, struct gw_session **out);
 void gw_session_end(struct gw_session *s, json_t *final_event);
 /* Queues an event (stolen), dropping the oldest when full, and wakes takers. */
 void gw_session_push(struct gw_session *s, json_t *ev);
-/* Attaches a handle to `reg`'s plugin. 0, -ENOENT (session gone) or the plugin's error. */
-int gw_handle_attach(struct gw_session *s, const struct gw_plugin_reg *reg, struct gw_handle **out);
+/* Finds a live session and references it without counting as activity (Admin API). 0 or
+ * -ENOENT. */
+int gw_core_session_find(struct gw_core *g, uint64_t id, struct gw_session **out);
+/* The ids of the live sessions / of a session's handles: new JSON arrays. */
+json_t *gw_core_session_list(struct gw_core *g);
+json_t *gw_session_handle_list(struct gw_session *s);
+/* The session's timeout in force: its own, else the core's (seconds, 0 = never). */
+int64_t gw_session_timeout_of(struct gw_session *s);
+/* Attaches a handle to `reg`'s plugin; `opaque_id` and `token` (may be NULL) are copied. 0,
+ * -ENOENT (session gone) or the plugin's error. */
+int gw_handle_attach(struct gw_session *s, const struct gw_plugin_reg *reg, const char *opaque_id,
+                     const char *token, struct gw_handle **out);
 /* Finds a handle of the session and references it, or NULL. */
 struct gw_handle *gw_session_handle_find(struct gw_session *s, uint64_t id);
 /* Unlinks a handle and tells its plugin. -ENOENT if already detached. */
 int gw_handle_detach(struct gw_handle *h);
+/* gw_handle_detach, then a `detached` event for the session's pollers (detach, end_session,
+ * the Admin API's detach_handle). */
+int gw_handle_detach_notify(struct gw_handle *h);
+/* Hangs up the handle's media for `reason` ("Janus API", "Admin API"): the plugin's
+ * hangup_media once until media is negotiated again. With no PeerConnection there is no
+ * `hangup` event, as in Janus. */
+void gw_handle_hangup(struct gw_handle *h, const char *reason);
 void gw_handle_trickle_push(struct gw_handle *h, json_t *item);
 
 #endif

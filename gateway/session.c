@@ -1,6 +1,7 @@
 /* This file implements the gateway's sessions and handles: random unique ids, the session table,
  * reference counting, the bounded per-session event queue that long polls take from, trickle
- * queues per handle, and the timeout sweep.
+ * queues per handle, the timeout sweep (per session or global), and the lookups the Admin API
+ * makes without counting as activity.
  *
  * DESIGN: the core's table holds one reference on each live session, and a session's handle
  * list one on each attached handle; a handle references its session. Ending a session (destroy
@@ -76,6 +77,7 @@ int gw_session_create(struct gw_core *g, uint64_t id, struct gw_session **out)
     pthread_cond_init(&s->cond, &ca);
     pthread_condattr_destroy(&ca);
     s->last_activity_us = vb_clock_mono(g->clock);
+    s->timeout_s = -1;
 
     pthread_mutex_lock(&g->lock);
     s->ev_cap = g->max_events;
@@ -130,6 +132,52 @@ uint64_t gw_session_id(const struct gw_session *s)
     return s->id;
 }
 
+int gw_core_session_find(struct gw_core *g, uint64_t id, struct gw_session **out)
+{
+    pthread_mutex_lock(&g->lock);
+    struct gw_session *s = table_find(g, id);
+    if (s)
+        gw_session_ref(s);
+    pthread_mutex_unlock(&g->lock);
+    if (!s)
+        return -ENOENT;
+    *out = s;
+    return 0;
+}
+
+json_t *gw_core_session_list(struct gw_core *g)
+{
+    json_t *ids = json_array();
+    pthread_mutex_lock(&g->lock);
+    for (size_t b = 0; b < GW_BUCKETS; b++)
+        for (struct gw_session *s = g->buckets[b]; s; s = s->next)
+            json_array_append_new(ids, json_integer((json_int_t)s->id));
+    pthread_mutex_unlock(&g->lock);
+    return ids;
+}
+
+int64_t gw_session_timeout_of(struct gw_session *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int64_t own = s->timeout_s;
+    pthread_mutex_unlock(&s->lock);
+    return own >= 0 ? own : gw_core_session_timeout(s->core);
+}
+
+int gw_core_session_set_timeout(struct gw_core *g, uint64_t session_id, int64_t seconds)
+{
+    if (seconds < -1)
+        return -EINVAL;
+    struct gw_session *s;
+    if (gw_core_session_find(g, session_id, &s) < 0)
+        return -ENOENT;
+    pthread_mutex_lock(&s->lock);
+    s->timeout_s = seconds;
+    pthread_mutex_unlock(&s->lock);
+    gw_session_unref(s);
+    return 0;
+}
+
 int gw_core_session_get(struct gw_core *g, uint64_t id, struct gw_session **out)
 {
     pthread_mutex_lock(&g->lock);
@@ -157,8 +205,7 @@ static void wake_waiters(struct gw_session *s, bool all)
         struct gw_waiter *w = *pp;
         *pp = NULL;
         w->armed = false;
-        w->wake(w->ctx);
-        if (!all)
+        if (w->wake(w->ctx) && !all)
             return;
     }
 }
@@ -277,6 +324,8 @@ void gw_handle_unref(struct gw_handle *h)
         return;
     json_decref(h->trickles);
     gw_session_unref(h->session);
+    free(h->opaque_id);
+    free(h->token);
     free(h);
 }
 
@@ -288,6 +337,11 @@ uint64_t gw_handle_id(const struct gw_handle *h)
 uint64_t gw_handle_session_id(const struct gw_handle *h)
 {
     return h->session->id;
+}
+
+const char *gw_handle_opaque_id(const struct gw_handle *h)
+{
+    return h->opaque_id;
 }
 
 /* A random handle id not used in the session. */
@@ -306,13 +360,17 @@ static uint64_t new_handle_id(struct gw_session *s)
     return id;
 }
 
-int gw_handle_attach(struct gw_session *s, const struct gw_plugin_reg *reg, struct gw_handle **out)
+int gw_handle_attach(struct gw_session *s, const struct gw_plugin_reg *reg, const char *opaque_id,
+                     const char *token, struct gw_handle **out)
 {
     struct gw_handle *h = xcalloc(1, sizeof *h);
     atomic_init(&h->refs, 1);
     gw_session_ref(s);
     h->session = s;
     h->reg = reg;
+    h->opaque_id = opaque_id ? xstrdup(opaque_id) : NULL;
+    h->token = token ? xstrdup(token) : NULL;
+    h->created_us = vb_clock_mono(s->core->clock);
     h->trickles = json_array();
     h->id = new_handle_id(s);
     int err = reg->plugin->create_session(reg->ctx, &s->core->cb, h, &h->state);
@@ -333,6 +391,16 @@ int gw_handle_attach(struct gw_session *s, const struct gw_plugin_reg *reg, stru
     pthread_mutex_unlock(&s->lock);
     *out = h;
     return 0;
+}
+
+json_t *gw_session_handle_list(struct gw_session *s)
+{
+    json_t *ids = json_array();
+    pthread_mutex_lock(&s->lock);
+    for (struct gw_handle *h = s->handles; h; h = h->next)
+        json_array_append_new(ids, json_integer((json_int_t)h->id));
+    pthread_mutex_unlock(&s->lock);
+    return ids;
 }
 
 struct gw_handle *gw_session_handle_find(struct gw_session *s, uint64_t id)
@@ -380,6 +448,31 @@ int gw_handle_detach(struct gw_handle *h)
     h->reg->plugin->destroy_session(h->reg->ctx, h, h->state);
     gw_handle_unref(h); /* the list's */
     return 0;
+}
+
+int gw_handle_detach_notify(struct gw_handle *h)
+{
+    int err = gw_handle_detach(h);
+    if (err < 0)
+        return err;
+    struct gw_session *s = h->session;
+    gw_session_push(s, json_pack("{s:s, s:I, s:I}", "janus", "detached", "session_id",
+                                 (json_int_t)s->id, "sender", (json_int_t)h->id));
+    return 0;
+}
+
+void gw_handle_hangup(struct gw_handle *h, const char *reason)
+{
+    /* The media layer will send {"janus":"hangup",...,"reason":reason} here when there was a
+     * PeerConnection; without one Janus tells only the plugin, once. */
+    (void)reason;
+    pthread_mutex_lock(&h->session->lock);
+    bool tell = !h->alert && !h->detached;
+    h->alert = true;
+    pthread_mutex_unlock(&h->session->lock);
+    const struct gw_plugin *p = h->reg->plugin;
+    if (tell && p->hangup_media)
+        p->hangup_media(h->reg->ctx, h, h->state);
 }
 
 void gw_handle_trickle_push(struct gw_handle *h, json_t *item)
@@ -438,11 +531,13 @@ int gw_core_sweep(struct gw_core *g)
     struct gw_session **expired = NULL;
     size_t n = 0, cap = 0;
     pthread_mutex_lock(&g->lock);
-    int64_t limit = g->timeout_s * 1000000;
-    for (size_t b = 0; limit > 0 && b < GW_BUCKETS; b++) {
+    for (size_t b = 0; b < GW_BUCKETS; b++) {
         for (struct gw_session *s = g->buckets[b]; s; s = s->next) {
             pthread_mutex_lock(&s->lock);
-            bool old = now - s->last_activity_us >= limit;
+            int64_t secs = s->timeout_s >= 0 ? s->timeout_s : g->timeout_s;
+            /* 0 = never; so is a timeout too long to count in microseconds. */
+            bool old = secs > 0 && secs < INT64_MAX / 1000000 &&
+                       now - s->last_activity_us >= secs * 1000000;
             pthread_mutex_unlock(&s->lock);
             if (!old)
                 continue;

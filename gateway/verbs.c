@@ -3,8 +3,10 @@
  * reply shapes and error reasons Janus uses.
  *
  * DESIGN: a table maps each verb to the path it belongs on; an unknown verb is 453 and a known
- * one on the wrong path is 457. Janus answers keepalive and claim on handle paths too. */
+ * one on the wrong path is 457. Janus answers keepalive and claim on handle paths too, and
+ * matches verbs without regard to case. */
 #include <string.h>
+#include <strings.h>
 
 #include "gateway/core_internal.h"
 
@@ -12,14 +14,6 @@ static int do_keepalive(struct gw_route *r, json_t **reply)
 {
     *reply = gw_message("ack", r->sid, r->tr);
     return 0;
-}
-
-static const struct gw_plugin_reg *plugin_find(struct gw_core *g, const char *package)
-{
-    for (const struct gw_plugin_reg *p = g->plugins; p && p->plugin; p++)
-        if (strcmp(p->plugin->package, package) == 0)
-            return p;
-    return NULL;
 }
 
 static int do_attach(struct gw_route *r, json_t **reply)
@@ -35,12 +29,22 @@ static int do_attach(struct gw_route *r, json_t **reply)
     if (opaque && !json_is_string(opaque))
         return gw_fail(reply, r->sid, r->tr, GW_ERR_INVALID_ELEMENT_TYPE,
                        "Invalid element type (opaque_id should be a string)");
-    const struct gw_plugin_reg *reg = plugin_find(r->g, json_string_value(p));
+    json_t *loop = json_object_get(r->req, "loop_index"); /* accepted, unused: no loops yet */
+    if (loop && !(json_is_integer(loop) && json_integer_value(loop) >= 0))
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_INVALID_ELEMENT_TYPE,
+                       "Invalid element type (loop_index should be a positive integer)");
+    const struct gw_plugin_reg *reg = gw_plugin_find(r->g, json_string_value(p));
     if (!reg)
         return gw_fail(reply, r->sid, r->tr, GW_ERR_PLUGIN_NOT_FOUND, "No such plugin '%s'",
                        json_string_value(p));
+    if (r->g->auth_plugin && !r->g->auth_plugin(r->g->auth_ctx, r->req, reg->plugin->package))
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_UNAUTHORIZED_PLUGIN,
+                       "Provided token can't access plugin '%s'", reg->plugin->package);
+    /* Like Janus, the handle keeps the token only when token authentication is on. */
+    const char *token = json_string_value(json_object_get(r->req, "token"));
     struct gw_handle *h;
-    int err = gw_handle_attach(r->s, reg, &h);
+    int err = gw_handle_attach(r->s, reg, json_string_value(opaque),
+                               r->g->token_auth_on ? token : NULL, &h);
     if (err < 0)
         return gw_fail(reply, r->sid, r->tr, GW_ERR_PLUGIN_ATTACH,
                        "Couldn't attach to plugin: error '%d'", err);
@@ -59,31 +63,30 @@ static int do_destroy(struct gw_route *r, json_t **reply)
 
 static int do_claim(struct gw_route *r, json_t **reply)
 {
-    /* With one transport and no per-connection delivery yet, claiming only succeeds. */
+    /* Events are queued per session, not per connection, so claiming only records which
+     * transport has the session now (handle_info's session_transport). */
+    if (r->transport) {
+        pthread_mutex_lock(&r->s->lock);
+        r->s->transport = r->transport;
+        pthread_mutex_unlock(&r->s->lock);
+    }
     *reply = gw_message("success", r->sid, r->tr);
     return 0;
 }
 
 static int do_detach(struct gw_route *r, json_t **reply)
 {
-    int err = gw_handle_detach(r->h);
+    int err = gw_handle_detach_notify(r->h);
     if (err < 0)
         return gw_fail(reply, r->sid, r->tr, GW_ERR_PLUGIN_DETACH,
                        "Couldn't detach from plugin: error '%d'", err);
-    gw_session_push(r->s, json_pack("{s:s, s:I, s:I}", "janus", "detached", "session_id",
-                                    (json_int_t)r->sid, "sender", (json_int_t)r->h->id));
     *reply = gw_message("success", r->sid, r->tr);
     return 0;
 }
 
 static int do_hangup(struct gw_route *r, json_t **reply)
 {
-    const struct gw_plugin *p = r->h->reg->plugin;
-    if (p->hangup_media)
-        p->hangup_media(r->h->reg->ctx, r->h, r->h->state);
-    gw_session_push(r->s, json_pack("{s:s, s:I, s:I, s:s}", "janus", "hangup", "session_id",
-                                    (json_int_t)r->sid, "sender", (json_int_t)r->h->id, "reason",
-                                    "Janus API"));
+    gw_handle_hangup(r->h, "Janus API");
     *reply = gw_message("success", r->sid, r->tr);
     return 0;
 }
@@ -100,6 +103,11 @@ static int do_message(struct gw_route *r, json_t **reply)
     json_t *jsep = json_object_get(r->req, "jsep");
     if (jsep && !json_is_object(jsep))
         return gw_fail(reply, r->sid, r->tr, GW_ERR_INVALID_JSON_OBJECT, "Invalid jsep object");
+    if (jsep) { /* a new negotiation: a later hangup tells the plugin again */
+        pthread_mutex_lock(&r->s->lock);
+        r->h->alert = false;
+        pthread_mutex_unlock(&r->s->lock);
+    }
     const struct gw_plugin_reg *reg = r->h->reg;
     json_t *result = NULL;
     int rc = reg->plugin->handle_message(reg->ctx, r->h, r->h->state, r->tr, body, jsep, &result);
@@ -137,6 +145,9 @@ static int do_trickle(struct gw_route *r, json_t **reply)
     if (many && !json_is_array(many))
         return gw_fail(reply, r->sid, r->tr, GW_ERR_INVALID_ELEMENT_TYPE,
                        "Invalid element type (candidates should be an array)");
+    pthread_mutex_lock(&r->s->lock);
+    r->h->trickled = true;
+    pthread_mutex_unlock(&r->s->lock);
     if (one) {
         gw_handle_trickle_push(r->h, json_incref(one));
     } else {
@@ -171,7 +182,7 @@ static const struct verb verbs[] = {
 int gw_verb_dispatch(struct gw_route *r, json_t **reply)
 {
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
-        if (strcmp(verbs[i].name, r->verb) != 0)
+        if (strcasecmp(verbs[i].name, r->verb) != 0)
             continue;
         enum verb_path here = r->h ? HANDLE_PATH : SESSION_PATH;
         if (verbs[i].path != ANY_PATH && verbs[i].path != here)

@@ -47,7 +47,7 @@ while read -r p; do
 done <"$work/open.txt"
 
 # 3. Restart: the server's startup recovers what the catalog had open.
-"$VERBATIM" serve --data "$data" --web-port 0 --workers 1 2>"$work/serve.log" &
+"$VERBATIM" serve --data "$data" --web-port 0 --janus-port 0 --admin-port 0 --workers 1 2>"$work/serve.log" &
 pid=$!
 for _ in $(seq 100); do
     grep -q serving "$work/serve.log" && break

@@ -32,7 +32,7 @@ while off + 10 <= len(data):
 print(frames, end)
 PY
 )
-"$VERBATIM" serve --data "$dir/data" --web-port 0 --workers 1 2>"$dir/log" &
+"$VERBATIM" serve --data "$dir/data" --web-port 0 --janus-port 0 --admin-port 0 --workers 1 2>"$dir/log" &
 pid=$!
 for _ in $(seq 100); do
     grep -q "serving" "$dir/log" && break
@@ -72,7 +72,7 @@ grep -q "web catalog: http://127.0.0.1:" "$dir/log"
     { cat "$dir/verify"; echo "verify failed"; exit 1; }
 grep -q "2 files checked, 0 missing, 0 mismatched" "$dir/verify" || { cat "$dir/verify"; exit 1; }
 # A second start reuses the token and finds nothing to recover.
-"$VERBATIM" serve --data "$dir/data" --web-port 0 2>"$dir/log2" &
+"$VERBATIM" serve --data "$dir/data" --web-port 0 --janus-port 0 --admin-port 0 2>"$dir/log2" &
 pid=$!
 for _ in $(seq 100); do
     grep -q "serving" "$dir/log2" && break
@@ -87,7 +87,7 @@ pid=
 echo "not a database" >"$dir/bad.db"
 mkdir -p "$dir/bad"
 cp "$dir/bad.db" "$dir/bad/catalog.db"
-if "$VERBATIM" serve --data "$dir/bad" --web-port 0 2>"$dir/log3"; then
+if "$VERBATIM" serve --data "$dir/bad" --web-port 0 --janus-port 0 --admin-port 0 2>"$dir/log3"; then
     echo "serve started on a corrupt catalog"; exit 1
 fi
 grep -q "not an SQLite database" "$dir/log3" || { cat "$dir/log3"; exit 1; }

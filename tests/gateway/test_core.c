@@ -3,6 +3,7 @@
  * plugin defined here, synchronous and asynchronous. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "tests/test.h"
 #include "gateway/core.h"
@@ -10,7 +11,7 @@
 /* ---- a test plugin ---- */
 
 struct tp_ctx {
-    int creates, destroys, hangups;
+    atomic_int creates, destroys, hangups; /* plugins are called from several threads */
     int fail_attach;
 };
 
@@ -241,9 +242,10 @@ static void test_mandatory(void)
                "Missing mandatory element (transaction)");
     call_error(&f, 0, 0, "{\"janus\":\"info\",\"transaction\":5}", 0, NULL, 467,
                "Invalid element type (transaction should be a string)");
-    call_error(&f, 0, 0, "{\"transaction\":\"t\"}", 0, "t", 456,
+    /* As Janus, these two errors carry no transaction even when the request has one. */
+    call_error(&f, 0, 0, "{\"transaction\":\"t\"}", 0, NULL, 456,
                "Missing mandatory element (janus)");
-    call_error(&f, 0, 0, "{\"janus\":[],\"transaction\":\"t\"}", 0, "t", 467,
+    call_error(&f, 0, 0, "{\"janus\":[],\"transaction\":\"t\"}", 0, NULL, 467,
                "Invalid element type (janus should be a string)");
     call_error(&f, 0, 0, "{\"janus\":\"attach\",\"transaction\":\"t\"}", 0, "t", 457,
                "Unhandled request 'attach' at this path");
@@ -301,7 +303,7 @@ static void test_create(void)
     ASSERT_EQ(gw_core_session_count(f.g), 4);
     gw_core_set_accepting(f.g, false);
     call_error(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"z\"}", 0, "z", 472,
-               "Not accepting new sessions");
+               "Currently not accepting new sessions");
     gw_core_set_accepting(f.g, true);
     /* The session's id may also come from the body. */
     r = call(&f, 0, 0, "{\"janus\":\"keepalive\",\"transaction\":\"k\",\"session_id\":4242}", &rc);
@@ -387,7 +389,7 @@ static void test_auth(void)
     /* Draining is checked before authorization, as in Janus. */
     gw_core_set_accepting(f.g, false);
     call_error(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"t\"}", 0, "t", 472,
-               "Not accepting new sessions");
+               "Currently not accepting new sessions");
     ASSERT_EQ(calls, 2);
     int rc;
     json_t *r = call(&f, 0, 0, "{\"janus\":\"ping\",\"transaction\":\"p\"}", &rc);
@@ -422,12 +424,18 @@ static void test_attach_detach_destroy(void)
     expect_plain(call(&f, s, h2, "{\"janus\":\"hangup\",\"transaction\":\"h\"}", &rc), "success", s,
                  "h");
     ASSERT_EQ(f.tp.hangups, 1);
-    ev = take(&f, s, 5, 0, 1);
-    e = json_array_get(ev, 0);
-    ASSERT_STREQ(str_at(e, "janus"), "hangup");
-    ASSERT_UEQ(int_at(e, "sender"), h2);
-    ASSERT_STREQ(str_at(e, "reason"), "Janus API");
-    json_decref(ev);
+    /* As in Janus: with no PeerConnection only the plugin is told (no `hangup` event), and
+     * only once until media is negotiated again. */
+    json_decref(take(&f, s, 5, 0, 0));
+    expect_plain(call(&f, s, h2, "{\"janus\":\"HANGUP\",\"transaction\":\"h\"}", &rc), "success", s,
+                 "h");
+    ASSERT_EQ(f.tp.hangups, 1);
+    json_decref(call(&f, s, h2,
+                     "{\"janus\":\"message\",\"transaction\":\"m\",\"body\":{},"
+                     "\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}",
+                     &rc));
+    json_decref(call(&f, s, h2, "{\"janus\":\"hangup\",\"transaction\":\"h\"}", &rc));
+    ASSERT_EQ(f.tp.hangups, 2);
     expect_plain(call(&f, s, 0, "{\"janus\":\"claim\",\"transaction\":\"c\"}", &rc), "success", s,
                  "c");
     expect_plain(call(&f, s, 0, "{\"janus\":\"destroy\",\"transaction\":\"x\"}", &rc), "success", s,
@@ -559,10 +567,11 @@ static void test_take_wakes(void)
     ASSERT_EQ(gw_core_session_get(f.g, s, &w.s), 0);
     pthread_t t;
     ASSERT_EQ(pthread_create(&t, NULL, wait_events, &w), 0);
-    json_decref(call(&f, s, h, "{\"janus\":\"hangup\",\"transaction\":\"h\"}", NULL));
+    json_decref(call(&f, s, h,
+                     "{\"janus\":\"message\",\"transaction\":\"w\",\"body\":{\"async\":1}}", NULL));
     ASSERT_EQ(pthread_join(t, NULL), 0);
     ASSERT_EQ(w.n, 1);
-    ASSERT_STREQ(str_at(json_array_get(w.got, 0), "janus"), "hangup");
+    ASSERT_STREQ(str_at(json_array_get(w.got, 0), "janus"), "event");
     json_decref(w.got);
     gw_session_unref(w.s);
     json_t *bad;
@@ -655,6 +664,154 @@ static void test_concurrent(void)
     gw_core_destroy(f.g);
 }
 
+/* `info` carries Janus 1.1.2's keys, in its order, with its types. */
+static void test_info_keys(void)
+{
+    struct fix f;
+    memset(&f, 0, sizeof f);
+    f.regs[0] = (struct gw_plugin_reg){&tp_plugin, &f.tp};
+    struct gw_media_info media = {.local_ip = "192.0.2.7", .ice_lite = true, .dtls_mtu = 1400};
+    struct gw_core_config cfg = {.plugins = f.regs,
+                                 .api_secret_on = true,
+                                 .media = &media,
+                                 .log_path = "/var/log/v.log",
+                                 .server_name = "box-1"};
+    ASSERT_EQ(gw_core_create(&cfg, &f.g), 0);
+    struct gw_transport_info http = {"janus.transport.http", "REST", "us", "HTTP", "0.1.0", 1};
+    ASSERT_EQ(gw_core_transport_add(f.g, &http), 0);
+    int rc;
+    json_t *r = call(&f, 0, 0, "{\"janus\":\"INFO\",\"transaction\":\"i\"}", &rc);
+    ASSERT_EQ(rc, 0);
+    static const struct {
+        const char *key;
+        json_type type;
+    } keys[] = {
+        {"janus", JSON_STRING},
+        {"transaction", JSON_STRING},
+        {"name", JSON_STRING},
+        {"version", JSON_INTEGER},
+        {"version_string", JSON_STRING},
+        {"author", JSON_STRING},
+        {"commit-hash", JSON_STRING},
+        {"compile-time", JSON_STRING},
+        {"log-to-stdout", JSON_FALSE},
+        {"log-to-file", JSON_TRUE},
+        {"log-path", JSON_STRING},
+        {"data_channels", JSON_FALSE},
+        {"accepting-new-sessions", JSON_TRUE},
+        {"session-timeout", JSON_INTEGER},
+        {"reclaim-session-timeout", JSON_INTEGER},
+        {"candidates-timeout", JSON_INTEGER},
+        {"server-name", JSON_STRING},
+        {"local-ip", JSON_STRING},
+        {"ipv6", JSON_FALSE},
+        {"ice-lite", JSON_TRUE},
+        {"ice-tcp", JSON_FALSE},
+        {"ice-nomination", JSON_STRING},
+        {"ice-keepalive-conncheck", JSON_FALSE},
+        {"full-trickle", JSON_FALSE},
+        {"mdns-enabled", JSON_FALSE},
+        {"min-nack-queue", JSON_INTEGER},
+        {"nack-optimizations", JSON_FALSE},
+        {"twcc-period", JSON_INTEGER},
+        {"dtls-mtu", JSON_INTEGER},
+        {"static-event-loops", JSON_INTEGER},
+        {"api_secret", JSON_TRUE},
+        {"auth_token", JSON_FALSE},
+        {"event_handlers", JSON_FALSE},
+        {"opaqueid_in_api", JSON_FALSE},
+        {"dependencies", JSON_OBJECT},
+        {"transports", JSON_OBJECT},
+        {"events", JSON_OBJECT},
+        {"loggers", JSON_OBJECT},
+        {"plugins", JSON_OBJECT},
+    };
+    ASSERT_EQ(json_object_size(r), sizeof keys / sizeof keys[0]);
+    size_t i = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(r, k, v)
+    {
+        ASSERT_STREQ(k, keys[i].key);
+        ASSERT_EQ(json_typeof(v), keys[i].type);
+        i++;
+    }
+    ASSERT_STREQ(str_at(r, "name"), "Verbatim");
+    ASSERT_STREQ(str_at(r, "server-name"), "box-1");
+    ASSERT_STREQ(str_at(r, "local-ip"), "192.0.2.7");
+    ASSERT_STREQ(str_at(r, "log-path"), "/var/log/v.log");
+    ASSERT_EQ(int_at(r, "dtls-mtu"), 1400);
+    ASSERT_EQ(int_at(r, "twcc-period"), 200);
+    ASSERT_EQ(int_at(r, "candidates-timeout"), 45);
+    ASSERT_STREQ(str_at(json_object_get(r, "dependencies"), "jansson"), JANSSON_VERSION);
+    json_t *t = json_object_get(json_object_get(r, "transports"), "janus.transport.http");
+    ASSERT_STREQ(str_at(t, "name"), "REST");
+    ASSERT_STREQ(str_at(t, "version_string"), "0.1.0");
+    json_decref(r);
+    gw_core_destroy(f.g);
+}
+
+static bool only_plain(void *ctx, const json_t *request, const char *plugin_package)
+{
+    (void)request;
+    (*(int *)ctx)++;
+    return strcmp(plugin_package, "janus.plugin.test") != 0;
+}
+
+/* Janus's ways with ids, verbs and error replies, and the attach hook. */
+static void test_quirks(void)
+{
+    struct fix f;
+    fix_init(&f, -1, 0);
+    uint64_t s = create_session(&f);
+    /* A session_id that is not an integer reads as none: the root path answers. */
+    call_error(&f, 0, 0, "{\"janus\":\"keepalive\",\"transaction\":\"t\",\"session_id\":\"x\"}", 0,
+               "t", 457, "Unhandled request 'keepalive' at this path");
+    /* Errors before the transaction is known still name the session. */
+    call_error(&f, s, 0, "{\"janus\":\"keepalive\"}", s, NULL, 456,
+               "Missing mandatory element (transaction)");
+    int rc;
+    expect_plain(call(&f, s, 0, "{\"janus\":\"KeepAlive\",\"transaction\":\"k\"}", &rc), "ack", s,
+                 "k");
+    json_t *r = call(&f, 0, 0, "{\"janus\":\"Ping\",\"transaction\":\"p\"}", &rc);
+    ASSERT_STREQ(str_at(r, "janus"), "pong");
+    json_decref(r);
+    call_error(&f, s, 0,
+               "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.plugin.test\","
+               "\"opaque_id\":5}",
+               s, "t", 467, "Invalid element type (opaque_id should be a string)");
+    call_error(&f, s, 0,
+               "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.plugin.test\","
+               "\"loop_index\":\"x\"}",
+               s, "t", 467, "Invalid element type (loop_index should be a positive integer)");
+    r = call(&f, s, 0,
+             "{\"janus\":\"attach\",\"transaction\":\"a\",\"plugin\":\"janus.plugin.test\","
+             "\"opaque_id\":\"abc\"}",
+             &rc);
+    ASSERT_EQ(rc, 0);
+    uint64_t h = (uint64_t)int_at(json_object_get(r, "data"), "id");
+    json_decref(r);
+    struct gw_handle *hd;
+    ASSERT_EQ(gw_core_handle_get(f.g, s, h, &hd), 0);
+    ASSERT_STREQ(gw_handle_opaque_id(hd), "abc");
+    gw_handle_unref(hd);
+    gw_core_destroy(f.g);
+    /* The attach hook: 405 with Janus's reason, after the plugin was found. */
+    int calls = 0;
+    struct gw_core_config cfg = {.plugins = f.regs, .auth_plugin = only_plain, .auth_ctx = &calls};
+    ASSERT_EQ(gw_core_create(&cfg, &f.g), 0);
+    s = create_session(&f);
+    call_error(&f, s, 0, "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.x\"}", s,
+               "t", 460, "No such plugin 'janus.x'");
+    ASSERT_EQ(calls, 0);
+    call_error(&f, s, 0,
+               "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.plugin.test\"}", s,
+               "t", 405, "Provided token can't access plugin 'janus.plugin.test'");
+    ASSERT_EQ(calls, 1);
+    ASSERT_EQ(f.tp.creates, 1); /* the attach with opaque_id above only */
+    gw_core_destroy(f.g);
+}
+
 static const struct test_case cases[] = {
     {"mandatory", test_mandatory},
     {"info_ping", test_info_ping},
@@ -667,6 +824,8 @@ static const struct test_case cases[] = {
     {"take_wakes", test_take_wakes},
     {"timeout", test_timeout},
     {"concurrent", test_concurrent},
+    {"info_keys", test_info_keys},
+    {"quirks", test_quirks},
     {NULL, NULL},
 };
 

@@ -17,7 +17,7 @@ mkdir -p "$work/src"
 cp "$VB_FIXTURES"/vp8-opus-1pub/*.mjr "$work/src/"
 "$VERBATIM" catalog scan "$work/src" --data "$data" >"$work/scan"
 grep -q "scan: 2 indexed" "$work/scan" || { cat "$work/scan"; exit 1; }
-"$VERBATIM" serve --data "$data" --web-port 0 --workers 1 2>"$work/log" &
+"$VERBATIM" serve --data "$data" --web-port 0 --janus-port 0 --admin-port 0 --workers 1 2>"$work/log" &
 pid=$!
 port=
 for _ in $(seq 100); do

@@ -1,0 +1,379 @@
+/* gateway/videoroom/vr_internal.h — structures shared by the VideoRoom plugin's files. Not for
+ * other modules.
+ *
+ * Objects: a room (struct vr_room) holds its settings and its participants; a participant
+ * (struct vr_participant) is a handle joined as a publisher; a subscriber (struct vr_subscriber)
+ * is a handle receiving feeds; a session (struct vr_session) is the plugin's per-handle state.
+ * All are reference counted (C11 atomics); a participant references its room and its handle.
+ *
+ * Locks and their order (take left before right, never the reverse):
+ *     rooms.lock  ->  room->lock  ->  session->lock
+ * `sessions.lock` (the handle -> session map), `perm_lock` (the rooms file) and the worker
+ * queue locks are leaves: nothing else is taken while they are held. Gateway callbacks
+ * (push_event, close_pc, end_session) are never called with any of these held: events built
+ * under a lock go to a `struct vr_outbox` and are pushed once the locks are released.
+ *
+ * Media: a participant's `streams` (published m-lines) and a subscriber's streams stay empty
+ * until the media layer fills them; everything that reads them already handles them. */
+#ifndef VB_GATEWAY_VIDEOROOM_INTERNAL_H
+#define VB_GATEWAY_VIDEOROOM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+
+#include "gateway/videoroom/videoroom.h"
+
+#define VR_PACKAGE "janus.plugin.videoroom"
+#define VR_ROOM_BUCKETS 512
+#define VR_SESSION_BUCKETS 1024
+#define VR_WORKERS 2
+#define VR_QUEUE_MAX 4096   /* pending asynchronous requests per worker */
+#define VR_CODECS 5         /* codecs a room may allow, as Janus */
+#define VR_ALLOWED_MAX 1024 /* tokens in a room's ACL (its lookups are linear) */
+
+/* Plugin error codes (Janus's). */
+enum {
+    VR_ERR_NO_MESSAGE = 421,
+    VR_ERR_INVALID_JSON = 422,
+    VR_ERR_INVALID_REQUEST = 423,
+    VR_ERR_JOIN_FIRST = 424,
+    VR_ERR_ALREADY_JOINED = 425,
+    VR_ERR_NO_SUCH_ROOM = 426,
+    VR_ERR_ROOM_EXISTS = 427,
+    VR_ERR_NO_SUCH_FEED = 428,
+    VR_ERR_MISSING_ELEMENT = 429,
+    VR_ERR_INVALID_ELEMENT = 430,
+    VR_ERR_INVALID_SDP_TYPE = 431,
+    VR_ERR_PUBLISHERS_FULL = 432,
+    VR_ERR_UNAUTHORIZED = 433,
+    VR_ERR_ALREADY_PUBLISHED = 434,
+    VR_ERR_NOT_PUBLISHED = 435,
+    VR_ERR_ID_EXISTS = 436,
+    VR_ERR_INVALID_SDP = 437,
+    VR_ERR_INVALID_FEED = 438,
+    VR_ERR_UNKNOWN = 499,
+};
+
+/* ---- errors and parameter checks (util.c) ---- */
+
+struct vr_err {
+    int code; /* 0 = none */
+    char text[256];
+};
+
+/* Sets the error and returns `code`. */
+int vr_fail(struct vr_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* {"videoroom":"event","error_code":N,"error":"..."} (new reference). */
+json_t *vr_err_json(const struct vr_err *e);
+
+enum vr_jtype { VR_JSTR, VR_JPOS, VR_JINT, VR_JBOOL, VR_JARRAY, VR_JOBJECT };
+struct vr_param {
+    const char *name;
+    enum vr_jtype type;
+    bool required;
+};
+/* Checks the members of `obj` (anything: a non-object has no members) in table order, as
+ * Janus: "Missing mandatory element (x)" 429, "Invalid element type (x should be ...)" 430.
+ * A positive integer is >= 0. 0 or the code (e filled). */
+int vr_params_check(const json_t *obj, const struct vr_param *p, size_t n, struct vr_err *e);
+#define VR_CHECK(obj, table, e)                                                                    \
+    vr_params_check((obj), (table), sizeof(table) / sizeof((table)[0]), (e))
+/* When `secret` is set: `member` must be a string equal to it (constant time), else 429 / 430 /
+ * 433 "Unauthorized (wrong <member>)". 0 or the code. */
+int vr_secret_check(const char *secret, const json_t *obj, const char *member, struct vr_err *e);
+/* Constant-time equality (time depends on the expected length only). */
+bool vr_str_equal(const char *given, const char *expected);
+/* A random id in [1, 2^53) / a random nonzero 32-bit id. */
+uint64_t vr_random_id(void);
+uint32_t vr_random_u32(void);
+/* The uint64 Janus reads from an integer member (0 when absent or not an integer). */
+uint64_t vr_json_u64(const json_t *obj, const char *key);
+
+/* Events built under a lock, pushed after it is released (no transaction). */
+struct vr_out {
+    struct gw_handle *h; /* referenced */
+    json_t *data;        /* owned */
+};
+struct vr_outbox {
+    struct vr_out *items;
+    size_t n, cap;
+    struct gw_handle **close; /* handles whose PeerConnection to close after the events */
+    size_t nclose, capclose;
+};
+/* Queues `data` (stolen) for `h` (referenced here). */
+void vr_outbox_add(struct vr_outbox *o, struct gw_handle *h, json_t *data);
+/* Queues a close_pc for `h` (referenced here). */
+void vr_outbox_close(struct vr_outbox *o, struct gw_handle *h);
+/* Pushes everything in order, then closes PeerConnections, and empties the outbox. Call with
+ * no plugin lock held. */
+void vr_outbox_flush(struct vr *v, struct vr_outbox *o);
+
+/* ---- rooms (room.c) ---- */
+
+struct vr_stream {
+    int mindex;
+    char *mid;
+    const char *type;  /* "audio" | "video" | "data" */
+    const char *codec; /* static name, may be NULL */
+    char *description;
+    bool disabled;
+    bool muted; /* by a moderator */
+};
+
+struct vr_room_settings {
+    char *description; /* never NULL once built */
+    char *secret, *pin, *rec_dir, *vp9_profile, *h264_profile;
+    bool is_private, require_pvtid, signed_tokens, require_e2ee, dummy_publisher, bitrate_cap;
+    bool opus_fec, opus_dtx, video_svc, audiolevel_ext, audiolevel_event, videoorient_ext;
+    bool playoutdelay_ext, transport_wide_cc_ext, record, lock_record, notify_joining;
+    int max_publishers;
+    uint32_t bitrate;
+    uint16_t fir_freq;
+    int audio_active_packets, audio_level_average;
+    int acodec[VR_CODECS], vcodec[VR_CODECS]; /* indexes in the name tables; -1 = none */
+};
+
+struct vr_participant;
+
+struct vr_room {
+    atomic_int refs;
+    uint64_t id;
+    pthread_mutex_t lock;
+    /* Under lock: */
+    bool destroyed;
+    struct vr_room_settings set;
+    bool check_allowed;
+    char **allowed; /* the ACL tokens, in insertion order */
+    size_t nallowed, capallowed;
+    struct vr_participant *participants; /* joined publishers, in join order */
+    size_t nparticipants;
+    /* Under the rooms table lock: */
+    struct vr_room *next;
+};
+
+struct vr_rooms {
+    pthread_mutex_t lock;
+    struct vr_room *buckets[VR_ROOM_BUCKETS];
+    size_t n;
+};
+
+/* Checks the types of a create-style object's room keys (not "room"), as Janus. 0 or the code. */
+int vr_settings_check(const json_t *obj, struct vr_err *e);
+/* Builds settings from a create-style object (room keys of create / the config). `record_all`
+ * forces record. 0 or the error (e filled); *out is cleared on error. */
+int vr_settings_parse(struct vr *v, const json_t *obj, struct vr_room_settings *out,
+                      struct vr_err *e);
+void vr_settings_clear(struct vr_room_settings *s);
+/* "opus,pcmu" style lists of the room's codecs. */
+void vr_settings_codecs(const struct vr_room_settings *s, char *audio, char *video, size_t size);
+/* The rooms-file entry of a room (lock held). New reference. */
+json_t *vr_room_persist_json(const struct vr_room *r);
+/* The `list` entry of a room (lock held). New reference. */
+json_t *vr_room_list_json(const struct vr_room *r);
+/* Codec lookup by name (case-insensitive); -1 when unknown. */
+int vr_audio_codec(const char *name);
+int vr_video_codec(const char *name);
+const char *vr_audio_codec_name(int i);
+const char *vr_video_codec_name(int i);
+
+/* A new room (one reference, the caller's) taking `set`'s contents. */
+struct vr_room *vr_room_new(uint64_t id, struct vr_room_settings *set);
+void vr_room_ref(struct vr_room *r);
+void vr_room_unref(struct vr_room *r);
+/* ACL (lock held). */
+bool vr_room_allowed_has(const struct vr_room *r, const char *token);
+void vr_room_allowed_add(struct vr_room *r, const char *token);
+void vr_room_allowed_remove(struct vr_room *r, const char *token);
+
+/* The table. Insert: the table takes its own reference; -EEXIST when the id is taken; id 0 =
+ * pick a random free one (written back to r->id). */
+int vr_rooms_insert(struct vr_rooms *t, struct vr_room *r);
+/* A referenced room, or NULL. */
+struct vr_room *vr_rooms_get(struct vr_rooms *t, uint64_t id);
+bool vr_rooms_has(struct vr_rooms *t, uint64_t id);
+/* Unlinks room `id` and returns the table's reference, or NULL. */
+struct vr_room *vr_rooms_remove(struct vr_rooms *t, uint64_t id);
+/* Every room, referenced, sorted by id: a new array of *n pointers (free it and unref each). */
+struct vr_room **vr_rooms_snapshot(struct vr_rooms *t, size_t *n);
+void vr_rooms_clear(struct vr_rooms *t);
+
+/* ---- participants (join.c) ---- */
+
+struct vr_participant {
+    atomic_int refs;
+    struct vr_room *room; /* referenced; the room joined (constant) */
+    struct gw_handle *h;  /* referenced (constant) */
+    uint64_t id;
+    uint32_t pvt_id;
+    /* Under room->lock: */
+    bool in_room; /* false after leave, kick, room destroyed, handle gone */
+    bool kicked;
+    bool publishing; /* holds a publisher slot: an offer was accepted */
+    bool started;    /* its PeerConnection is up (setup_media) */
+    char *display;
+    uint32_t bitrate;
+    bool recording;
+    char *rec_base;
+    int64_t audio_active_packets, audio_level_average;
+    struct vr_stream *streams; /* published m-lines (the media layer's) */
+    size_t nstreams;
+    struct vr_participant *next; /* in the room's list */
+};
+
+struct vr_subscriber {
+    atomic_int refs;
+    struct vr_room *room; /* referenced (constant) */
+    struct gw_handle *h;  /* referenced (constant) */
+    uint32_t pvt_id;
+    /* Under room->lock: */
+    bool in_room;
+    bool paused;
+    struct vr_stream *streams; /* the media layer's */
+    size_t nstreams;
+};
+
+enum vr_ptype { VR_PTYPE_NONE, VR_PTYPE_PUBLISHER, VR_PTYPE_SUBSCRIBER };
+
+struct vr_session {
+    atomic_int refs;
+    struct gw_handle *h; /* borrowed: valid until destroy_session */
+    pthread_mutex_t lock;
+    /* Under lock: */
+    bool destroyed;
+    enum vr_ptype ptype;
+    struct vr_participant *pub; /* referenced */
+    struct vr_subscriber *sub;  /* referenced */
+    /* Under the sessions map lock: */
+    struct vr_session *next;
+};
+
+void vr_participant_ref(struct vr_participant *p);
+void vr_participant_unref(struct vr_participant *p);
+void vr_subscriber_unref(struct vr_subscriber *s);
+/* Removes `p` from its room (room lock held) telling the others: "unpublished" first when it
+ * was publishing live, then "leaving" (or "kicked" when `kicked`). No-op when not in the room. */
+void vr_participant_remove(struct vr_participant *p, bool kicked, struct vr_outbox *o);
+/* The `publishers` entry of a participant (room lock held). New reference. */
+json_t *vr_participant_pub_json(const struct vr_participant *p);
+/* The participant with `id` in the room (lock held), or NULL. */
+struct vr_participant *vr_room_find(struct vr_room *r, uint64_t id);
+/* The session's participant or subscriber, referenced (NULL when none). */
+struct vr_participant *vr_session_publisher(struct vr_session *s);
+struct vr_subscriber *vr_session_subscriber(struct vr_session *s);
+
+/* The asynchronous requests (worker thread): the event to push (new reference) and *jsep
+ * (NULL or a new reference). join.c: join; publish.c: a publisher's or subscriber's verbs. */
+json_t *vr_async_join(struct vr *v, struct vr_session *s, const char *request, json_t *body,
+                      json_t *jsep, json_t **jsep_out);
+json_t *vr_async_publisher(struct vr *v, struct vr_session *s, struct vr_participant *p,
+                           const char *request, json_t *body, json_t *jsep, json_t **jsep_out);
+json_t *vr_async_subscriber(struct vr *v, struct vr_session *s, struct vr_subscriber *sub,
+                            const char *request, json_t *body, json_t *jsep, json_t **jsep_out);
+/* Checks a `streams` list of a subscription (room lock held): feeds live, mids known, layers
+ * in range; *nstreams gets how many streams it would make. 0 or the code. */
+int vr_subscription_check(struct vr_room *r, const json_t *feeds, size_t *nstreams,
+                          struct vr_err *e);
+/* The media layer's entry: sets the published streams of the publisher on handle `h` (copied).
+ * 0 or -ENOENT when the handle is not a publisher. */
+int vr_publisher_set_streams(struct vr *v, struct gw_handle *h, const struct vr_stream *st,
+                             size_t n);
+/* A publisher's offer: takes a slot (432 when full). Room lock held. 0 or the code. */
+int vr_publisher_offer(struct vr_participant *p, const json_t *jsep, struct vr_err *e);
+/* The handle's media went away: releases the slot, tells the others when it was live. */
+void vr_session_hangup(struct vr *v, struct vr_session *s);
+/* The handle's PeerConnection is up. */
+void vr_session_media_up(struct vr *v, struct vr_session *s);
+/* The handle goes away: leaves the room (others told). */
+void vr_session_gone(struct vr *v, struct vr_session *s);
+
+/* ---- synchronous requests (requests_room.c, requests_part.c) ---- */
+
+/* Answers a synchronous request (also the Admin API's), or returns NULL when `request` is not
+ * one. The vr_req_* handlers (requests_part.c) return the reply, or NULL with `e` filled. */
+json_t *vr_sync_request(struct vr *v, const char *request, json_t *body);
+json_t *vr_req_kick(struct vr *v, json_t *body, struct vr_err *e);
+json_t *vr_req_moderate(struct vr *v, json_t *body, struct vr_err *e);
+json_t *vr_req_listparticipants(struct vr *v, json_t *body, struct vr_err *e);
+json_t *vr_req_enable_recording(struct vr *v, json_t *body, struct vr_err *e);
+json_t *vr_req_listforwarders(struct vr *v, json_t *body, struct vr_err *e);
+json_t *vr_req_allowed(struct vr *v, json_t *body, struct vr_err *e);
+/* Looks the body's room up, checks it is not destroyed and, with `check_modify`, the secret.
+ * On success the room is returned referenced and LOCKED. NULL on error (e filled). */
+struct vr_room *vr_access_room(struct vr *v, const json_t *body, bool check_modify,
+                               struct vr_err *e);
+
+/* ---- the permanent rooms file (persist.c) ---- */
+
+/* Adds a room from a configuration object (create's keys; `room` required unless `id` is
+ * nonzero). Invalid or duplicate rooms are skipped with a warning. 0 or the error code. */
+int vr_room_load(struct vr *v, const json_t *obj, uint64_t id, const char *origin);
+
+/* Loads the file into v->perm (missing = empty) and creates its rooms. 0 or -errno. */
+int vr_persist_load(struct vr *v);
+/* Records room r's entry (takes r->lock for the snapshot: call it without) and rewrites the
+ * file. true when written. */
+bool vr_persist_put(struct vr *v, struct vr_room *r);
+/* Removes room `id`'s entry and rewrites the file. true when written. */
+bool vr_persist_remove(struct vr *v, uint64_t id);
+
+/* ---- the asynchronous workers (async.c) ---- */
+
+struct vr_msg {
+    struct vr_msg *next;
+    struct vr_session *s; /* referenced */
+    struct gw_handle *h;  /* referenced */
+    char *transaction;    /* owned, may be NULL */
+    json_t *body;         /* owned copy */
+    json_t *jsep;         /* owned copy or NULL */
+};
+
+struct vr_worker {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct vr_msg *head, *tail;
+    size_t len;
+    bool stop;
+    bool started;
+    struct vr *v;
+};
+
+int vr_workers_start(struct vr *v);
+void vr_workers_stop(struct vr *v);
+/* Queues a message (stolen) on the handle's worker. 0 or -EAGAIN (queue full: not queued). */
+int vr_workers_push(struct vr *v, struct vr_msg *m);
+void vr_msg_free(struct vr_msg *m);
+
+/* ---- the plugin context (plugin.c) ---- */
+
+struct vr_sessions {
+    pthread_mutex_t lock;
+    struct vr_session *buckets[VR_SESSION_BUCKETS];
+};
+
+struct vr {
+    const struct gw_plugin_callbacks *cb; /* set by the first create_session */
+    pthread_mutex_t cb_lock;
+    char *rooms_file;
+    char *admin_key;
+    bool record_all;
+    bool (*token_room_ok)(void *ctx, const char *token, const char *room);
+    void *token_ctx;
+    const struct vb_log *log;
+    struct vr_rooms rooms;
+    struct vr_sessions sessions;
+    pthread_mutex_t perm_lock;
+    json_t *perm; /* the rooms file's entries: object "<id>" -> room object; under perm_lock */
+    struct vr_worker workers[VR_WORKERS];
+};
+
+/* The callbacks given by the core (NULL before any handle attached). */
+const struct gw_plugin_callbacks *vr_callbacks(struct vr *v);
+/* A referenced session for `h`, or NULL when it is gone. */
+struct vr_session *vr_session_get(struct vr *v, struct gw_handle *h);
+void vr_session_unref(struct vr_session *s);
+/* Handles one asynchronous message (worker thread): pushes the reply event. */
+void vr_async_handle(struct vr *v, struct vr_msg *m);
+
+#endif
