@@ -133,7 +133,11 @@ static json_t *core_info(struct admin_req *r)
         return info;
     const struct gw_plugin *p = h->reg->plugin;
     json_object_set_new(info, "plugin", json_string(p->package));
-    json_t *q = p->query_session ? p->query_session(h->reg->ctx, h, h->state) : NULL;
+    json_t *q = NULL;
+    if (p->query_session && gw_handle_hook_enter(h)) {
+        q = p->query_session(h->reg->ctx, h, h->state);
+        gw_handle_hook_leave(h);
+    }
     if (json_is_object(q))
         json_object_set_new(info, "plugin_specific", q);
     else

@@ -80,8 +80,9 @@ struct gw_plugin_callbacks {
      * was one); the handle stays attached. 0 or -ENOENT when detached. */
     int (*close_pc)(struct gw_handle *h);
     /* Detaches the handle as if the client had sent `detach` (a `detached` event is queued).
-     * The plugin's destroy_session runs inside this call: do not hold a lock it takes.
-     * 0 or -ENOENT when already detached. */
+     * The plugin's destroy_session runs inside this call (do not hold a lock it takes) — or,
+     * when one of the plugin's hooks is running on this handle (e.g. the caller's own
+     * handle_message), as soon as the last such hook returns. 0 or -ENOENT when detached. */
     int (*end_session)(struct gw_handle *h);
     /* Hands an event (stolen) to the configured event handlers, `{"plugin":P,"event":E}`
      * with type 64; dropped when none are configured. */
@@ -90,7 +91,9 @@ struct gw_plugin_callbacks {
 
 /* A plugin: one static const vtable. `ctx` is the plugin's own context from the table. The
  * `struct gw_handle *` passed to the hooks is borrowed: valid until destroy_session returns,
- * or longer if the plugin takes gw_handle_ref(). Hooks marked "may be NULL" are optional. */
+ * or longer if the plugin takes gw_handle_ref(). Hooks marked "may be NULL" are optional.
+ * destroy_session never runs while another hook of the same handle is running: a detach that
+ * comes meanwhile is completed when that hook returns. */
 struct gw_plugin {
     const char *name;    /* "VideoRoom plugin" */
     const char *package; /* "janus.plugin.videoroom" */

@@ -444,10 +444,37 @@ int gw_handle_detach(struct gw_handle *h)
             break;
         }
     }
+    bool now = h->hooks == 0;
+    h->destroy_pending = !now;
     pthread_mutex_unlock(&s->lock);
-    h->reg->plugin->destroy_session(h->reg->ctx, h, h->state);
-    gw_handle_unref(h); /* the list's */
+    if (now) {
+        h->reg->plugin->destroy_session(h->reg->ctx, h, h->state);
+        gw_handle_unref(h); /* the list's */
+    }
     return 0;
+}
+
+bool gw_handle_hook_enter(struct gw_handle *h)
+{
+    pthread_mutex_lock(&h->session->lock);
+    bool ok = !h->detached;
+    if (ok)
+        h->hooks++;
+    pthread_mutex_unlock(&h->session->lock);
+    return ok;
+}
+
+void gw_handle_hook_leave(struct gw_handle *h)
+{
+    pthread_mutex_lock(&h->session->lock);
+    bool destroy = --h->hooks == 0 && h->destroy_pending;
+    if (destroy)
+        h->destroy_pending = false;
+    pthread_mutex_unlock(&h->session->lock);
+    if (destroy) {
+        h->reg->plugin->destroy_session(h->reg->ctx, h, h->state);
+        gw_handle_unref(h); /* the list's, kept by the deferred detach */
+    }
 }
 
 int gw_handle_detach_notify(struct gw_handle *h)
@@ -471,8 +498,10 @@ void gw_handle_hangup(struct gw_handle *h, const char *reason)
     h->alert = true;
     pthread_mutex_unlock(&h->session->lock);
     const struct gw_plugin *p = h->reg->plugin;
-    if (tell && p->hangup_media)
+    if (tell && p->hangup_media && gw_handle_hook_enter(h)) {
         p->hangup_media(h->reg->ctx, h, h->state);
+        gw_handle_hook_leave(h);
+    }
 }
 
 void gw_handle_trickle_push(struct gw_handle *h, json_t *item)

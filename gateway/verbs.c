@@ -5,6 +5,7 @@
  * DESIGN: a table maps each verb to the path it belongs on; an unknown verb is 453 and a known
  * one on the wrong path is 457. Janus answers keepalive and claim on handle paths too, and
  * matches verbs without regard to case. */
+#include <inttypes.h>
 #include <string.h>
 #include <strings.h>
 
@@ -110,7 +111,11 @@ static int do_message(struct gw_route *r, json_t **reply)
     }
     const struct gw_plugin_reg *reg = r->h->reg;
     json_t *result = NULL;
+    if (!gw_handle_hook_enter(r->h))
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_HANDLE_NOT_FOUND, "No such handle %" PRIu64,
+                       r->h->id);
     int rc = reg->plugin->handle_message(reg->ctx, r->h, r->h->state, r->tr, body, jsep, &result);
+    gw_handle_hook_leave(r->h);
     if (rc == GW_PLUGIN_ASYNC) {
         json_decref(result);
         *reply = gw_message("ack", r->sid, r->tr);

@@ -3,6 +3,7 @@
  * plugin defined here, synchronous and asynchronous. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "tests/test.h"
@@ -13,9 +14,13 @@
 struct tp_ctx {
     atomic_int creates, destroys, hangups; /* plugins are called from several threads */
     int fail_attach;
+    atomic_int blocked, release; /* a message {"block":1} waits for `release` */
 };
 
+#define TP_MAGIC 0x7e57u
+
 struct tp_state {
+    unsigned magic; /* cleared when freed: a hook seeing it cleared ran on freed state */
     const struct gw_plugin_callbacks *cb;
 };
 
@@ -28,6 +33,7 @@ static int tp_create(void *ctx, const struct gw_plugin_callbacks *cb, struct gw_
         return -EIO;
     struct tp_state *st = calloc(1, sizeof *st);
     st->cb = cb;
+    st->magic = TP_MAGIC;
     c->creates++;
     *state = st;
     return 0;
@@ -37,14 +43,22 @@ static void tp_destroy(void *ctx, struct gw_handle *h, void *state)
 {
     (void)h;
     ((struct tp_ctx *)ctx)->destroys++;
+    ((struct tp_state *)state)->magic = 0;
     free(state);
 }
 
 static int tp_message(void *ctx, struct gw_handle *h, void *state, const char *transaction,
                       json_t *body, json_t *jsep, json_t **result)
 {
-    (void)ctx;
+    struct tp_ctx *c = ctx;
     struct tp_state *st = state;
+    if (json_object_get(body, "block")) { /* held inside the hook until the test releases it */
+        c->blocked = 1;
+        while (!c->release)
+            sched_yield();
+        ASSERT_EQ(st->magic, TP_MAGIC);
+        ASSERT_EQ(c->destroys, 0);
+    }
     if (json_object_get(body, "fail"))
         return -EIO;
     if (json_object_get(body, "async")) {
@@ -664,6 +678,50 @@ static void test_concurrent(void)
     gw_core_destroy(f.g);
 }
 
+struct blocked_call {
+    struct fix *f;
+    uint64_t sid, hid;
+    json_t *reply;
+};
+
+static void *send_blocking(void *arg)
+{
+    struct blocked_call *b = arg;
+    b->reply = call(b->f, b->sid, b->hid,
+                    "{\"janus\":\"message\",\"transaction\":\"b\",\"body\":{\"block\":1}}", NULL);
+    return NULL;
+}
+
+/* A detach while the plugin's handle_message runs on another thread: the handle is gone for new
+ * requests at once, but destroy_session waits until the running hook returns. */
+static void test_detach_during_hook(void)
+{
+    struct fix f;
+    fix_init(&f, -1, 16);
+    uint64_t s = create_session(&f);
+    uint64_t h = attach(&f, s);
+    struct blocked_call b = {&f, s, h, NULL};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, send_blocking, &b), 0);
+    while (!f.tp.blocked)
+        sched_yield();
+    json_t *r = call(&f, s, h, "{\"janus\":\"detach\",\"transaction\":\"d\"}", NULL);
+    ASSERT_STREQ(str_at(r, "janus"), "success");
+    json_decref(r);
+    ASSERT_EQ(f.tp.destroys, 0); /* deferred */
+    int code = 0;
+    r = call(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"m\",\"body\":{}}", &code);
+    ASSERT_EQ(code, GW_ERR_HANDLE_NOT_FOUND); /* no new hook on a detached handle */
+    json_decref(r);
+    f.tp.release = 1;
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_STREQ(str_at(b.reply, "janus"), "success"); /* the running message completed */
+    json_decref(b.reply);
+    ASSERT_EQ(f.tp.destroys, 1); /* by the hook's leave */
+    gw_core_destroy(f.g);
+    ASSERT_EQ(f.tp.destroys, 1);
+}
+
 /* `info` carries Janus 1.1.2's keys, in its order, with its types. */
 static void test_info_keys(void)
 {
@@ -826,6 +884,7 @@ static const struct test_case cases[] = {
     {"concurrent", test_concurrent},
     {"info_keys", test_info_keys},
     {"quirks", test_quirks},
+    {"detach_during_hook", test_detach_during_hook},
     {NULL, NULL},
 };
 

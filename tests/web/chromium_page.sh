@@ -56,9 +56,11 @@ chrome=(chromium --headless --no-sandbox --disable-gpu --user-data-dir="$work/pr
         --hide-scrollbars --window-size=1280,1000 --virtual-time-budget=15000)
 # Virtual time can run out before the media's metadata arrives (it loads in real time): the
 # page is loaded again, a few times at most, until the <video> reports its duration.
-for _ in 1 2 3 4 5; do
-    timeout 90 "${chrome[@]}" --dump-dom "$url" >"$work/dom.html" 2>/dev/null
+for try in 1 2 3 4 5 6 7 8; do
+    timeout 90 "${chrome[@]}" --dump-dom "$url" >"$work/dom.html" 2>"$work/chrome.err" || true
     grep -q 'data-duration=' "$work/dom.html" && break
+    echo "try $try: no duration yet (chromium: $(tail -c 300 "$work/chrome.err" | tr '\n' ' '))"
+    sleep 1
 done
 timeout 90 "${chrome[@]}" --screenshot="$PWD/catalog-page.png" "$url" >/dev/null 2>&1
 /usr/bin/python3 - "$work/dom.html" <<'PY'
