@@ -3,14 +3,14 @@
  *
  * It opens the catalog (DATA/catalog.db), starts the MJR writer engine and the archive,
  * recovers the recordings a previous run left open, loads (or creates) the catalog token,
- * starts the web catalog (127.0.0.1:8090) and the transcode workers, and runs until SIGINT
- * or SIGTERM. The gateway (REST 127.0.0.1:8088/janus, admin 127.0.0.1:7088/admin) is not
- * built yet; it says so at start rather than pretending to listen.
+ * starts the web catalog (127.0.0.1:8090), the transcode workers and the gateway
+ * (cli/serve_gateway.c: the Janus API on 127.0.0.1:8088/janus, the Admin API on
+ * 127.0.0.1:7088/admin when a secret is set), and runs until SIGINT or SIGTERM.
  *
  * DESIGN: signals are blocked in every thread and taken synchronously with sigwait() in the
  * main thread, so no handler and no global flag are needed. Shutdown runs in reverse order:
- * web (no new requests), workers, archive (open recordings finished and indexed), engine,
- * catalog (every queued event applied). */
+ * gateway (no new requests, parked polls answered), web, workers, archive (open recordings
+ * finished and indexed), engine, catalog (every queued event applied). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

@@ -10,7 +10,8 @@ static int cli_help(int argc, char **argv, const struct vb_log *log);
 static int cli_version(int argc, char **argv, const struct vb_log *log);
 
 static const struct cli_command commands[] = {
-    {"serve", "run the server (REST/admin/web as they exist; the MJR writer engine)", cli_serve},
+    {"serve", "run the server: Janus API, Admin API, web catalog, recorder, transcoders",
+     cli_serve},
     {"mjr", "MJR tools: `verbatim mjr info FILE [--json]`", cli_mjr},
     {"mjr2pcap", "convert an MJR recording to pcap: IN.mjr OUT.pcap", cli_mjr2pcap},
     {"pcap2mjr", "convert RTP in a pcap to MJR: -c CODEC [-s SSRC] IN.pcap OUT.mjr", cli_pcap2mjr},

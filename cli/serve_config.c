@@ -71,8 +71,8 @@ static const struct vb_config_setting serve_settings[] = {
      .help = "URL path of the Admin API"},
     {.key = "admin.secret", .type = VB_CONFIG_STRING, .offset = OFF(admin.secret),
      .flag = "--admin-secret", .arg = "SECRET", .opts = VB_CONFIG_SECRET, .max = SECRET_MAX,
-     .help = "admin_secret every Admin API request must carry; empty: every Admin API request "
-             "but info and ping is refused (403)"},
+     .help = "admin_secret every Admin API request but info/ping must carry; empty: the "
+             "Admin API is not started"},
 
     {.key = "auth.api_secret", .type = VB_CONFIG_STRING, .offset = OFF(auth.api_secret),
      .flag = "--api-secret", .arg = "SECRET", .opts = VB_CONFIG_SECRET, .max = SECRET_MAX,

@@ -32,12 +32,6 @@ struct http_req {
     struct http_poll poll;
 };
 
-/* The path below the base: ids, or a word (info/ping). */
-struct http_path {
-    uint64_t sid, hid;
-    const char *word; /* "info" or "ping" at the first level, else NULL */
-};
-
 static void add_cors(struct gw_http *h, struct MHD_Connection *c, struct MHD_Response *r)
 {
     MHD_add_response_header(r, "Access-Control-Allow-Origin", h->origin);
@@ -84,51 +78,6 @@ static enum MHD_Result send_json(struct gw_http *h, struct MHD_Connection *c, js
     enum MHD_Result res = MHD_queue_response(c, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return res;
-}
-
-/* A decimal id of 1..19 digits; 0 when not one. */
-static uint64_t parse_id(const char *s, size_t n)
-{
-    if (n == 0 || n > 19)
-        return 0;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    return v;
-}
-
-/* 0, or -ENOENT when the URL is outside the base or too deep. */
-static int parse_path(const struct gw_http *h, const char *url, struct http_path *p)
-{
-    memset(p, 0, sizeof *p);
-    size_t bl = strlen(h->base);
-    if (strncmp(url, h->base, bl) != 0)
-        return -ENOENT;
-    const char *rest = url + bl;
-    if (*rest == '\0' || strcmp(rest, "/") == 0)
-        return 0;
-    if (*rest != '/')
-        return -ENOENT;
-    rest++;
-    const char *slash = strchr(rest, '/');
-    size_t n1 = slash ? (size_t)(slash - rest) : strlen(rest);
-    if (!slash && (strcmp(rest, "info") == 0 || strcmp(rest, "ping") == 0)) {
-        p->word = rest;
-        return 0;
-    }
-    p->sid = parse_id(rest, n1);
-    if (!p->sid)
-        return -ENOENT;
-    if (!slash || slash[1] == '\0')
-        return 0;
-    const char *second = slash + 1;
-    if (strchr(second, '/'))
-        return -ENOENT;
-    p->hid = parse_id(second, strlen(second));
-    return p->hid ? 0 : -ENOENT;
 }
 
 static int64_t mono_us(void)
@@ -310,7 +259,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     struct http_path p;
-    if (parse_path(h, url, &p) < 0)
+    if (http_path_parse(h->base, url, &p) < 0)
         return send_status(h, c, MHD_HTTP_NOT_FOUND, NULL);
     if (strcmp(method, "OPTIONS") == 0)
         return send_status(h, c, MHD_HTTP_OK, NULL);

@@ -52,6 +52,15 @@ struct gw_http {
     struct http_park park;
 };
 
+/* The path below the base: ids, or a word (info/ping). */
+struct http_path {
+    uint64_t sid, hid;
+    const char *word; /* "info" or "ping" at the first level (points into the URL), else NULL */
+};
+
+/* http_path.c: 0, or -ENOENT when `url` is outside `base` or not one of its paths. */
+int http_path_parse(const char *base, const char *url, struct http_path *p);
+
 /* http_poll.c */
 int http_park_start(struct http_park *p);
 /* Answers every parked poll (resumes it) and stops the timer thread; later polls are resumed
