@@ -8,7 +8,6 @@
  * is 457 "Unhandled request" on every path (Janus never answers 453 here). Looking a session
  * up does not count as activity, so inspecting a session does not keep it alive. */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -71,43 +70,7 @@ json_t *gw_admin_success(const struct admin_req *r)
     return gw_message("success", r->sid, r->tr);
 }
 
-static const char *type_name(enum admin_type t)
-{
-    switch (t) {
-    case ADMIN_STRING:
-        return "a string";
-    case ADMIN_INT:
-        return "an integer";
-    case ADMIN_UINT:
-        return "a positive integer";
-    case ADMIN_BOOL:
-        return "a boolean";
-    case ADMIN_ARRAY:
-        return "an array";
-    default:
-        return "an object";
-    }
-}
-
-static bool type_ok(const json_t *v, enum admin_type t)
-{
-    switch (t) {
-    case ADMIN_STRING:
-        return json_is_string(v);
-    case ADMIN_INT:
-        return json_is_integer(v);
-    case ADMIN_UINT:
-        return json_is_integer(v) && json_integer_value(v) >= 0;
-    case ADMIN_BOOL:
-        return json_is_boolean(v);
-    case ADMIN_ARRAY:
-        return json_is_array(v);
-    default:
-        return json_is_object(v);
-    }
-}
-
-int gw_admin_param(const struct admin_req *r, json_t **reply, const char *key, enum admin_type t,
+int gw_admin_param(const struct admin_req *r, json_t **reply, const char *key, enum gw_json_type t,
                    bool required, json_t **out)
 {
     json_t *v = json_object_get(r->req, key);
@@ -118,9 +81,9 @@ int gw_admin_param(const struct admin_req *r, json_t **reply, const char *key, e
         return gw_fail(reply, r->sid, r->tr, GW_ERR_MISSING_MANDATORY_ELEMENT,
                        "Missing mandatory element (%s)", key);
     }
-    if (!type_ok(v, t))
+    if (!gw_json_type_ok(v, t))
         return gw_fail(reply, r->sid, r->tr, GW_ERR_INVALID_ELEMENT_TYPE,
-                       "Invalid element type (%s should be %s)", key, type_name(t));
+                       "Invalid element type (%s should be %s)", key, gw_json_type_name(t));
     *out = v;
     return 0;
 }
@@ -154,17 +117,10 @@ static int dispatch(const struct admin_verb *table, struct admin_req *r, json_t 
 
 static int route_root(struct admin_req *r, json_t **reply)
 {
-    if (strcasecmp(r->verb, "info") == 0) {
-        *reply = gw_server_info(r->a->core, r->tr);
+    if (gw_root_info_ping(r->a->core, r->verb, r->tr, reply))
         return 0;
-    }
-    if (strcasecmp(r->verb, "ping") == 0) {
-        *reply = gw_message("pong", 0, r->tr);
-        return 0;
-    }
     if (!secret_ok(r))
-        return gw_fail(reply, 0, r->tr, GW_ERR_UNAUTHORIZED,
-                       "Unauthorized request (wrong or missing secret/token)");
+        return gw_fail(reply, 0, r->tr, GW_ERR_UNAUTHORIZED, GW_REASON_UNAUTHORIZED);
     bool found;
     int code = dispatch(gw_admin_root_verbs, r, reply, &found);
     if (!found)
@@ -177,26 +133,15 @@ static int route_session(struct admin_req *r, int64_t hid, bool has_hid, json_t 
     if (has_hid && hid < 1) /* sic: Janus's Admin API says 458 here */
         return gw_fail(reply, r->sid, r->tr, GW_ERR_SESSION_NOT_FOUND, "Session not found");
     if (!secret_ok(r))
-        return gw_fail(reply, r->sid, r->tr, GW_ERR_UNAUTHORIZED,
-                       "Unauthorized request (wrong or missing secret/token)");
-    if (gw_core_session_find(r->a->core, r->sid, &r->s) < 0)
-        return gw_fail(reply, r->sid, r->tr, GW_ERR_SESSION_NOT_FOUND, "No such session %" PRIu64,
-                       r->sid);
-    int code;
-    if (has_hid) {
-        r->h = gw_session_handle_find(r->s, (uint64_t)hid);
-        if (!r->h) {
-            code = gw_fail(reply, r->sid, r->tr, GW_ERR_HANDLE_NOT_FOUND,
-                           "No such handle %" PRId64 " in session %" PRIu64, hid, r->sid);
-            goto out_unref;
-        }
-    }
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_UNAUTHORIZED, GW_REASON_UNAUTHORIZED);
+    int code = gw_route_lookup(r->a->core, r->sid, r->tr, hid, has_hid, false, &r->s, &r->h, reply);
+    if (code)
+        return code;
     bool found;
     code = dispatch(r->h ? gw_admin_handle_verbs : gw_admin_session_verbs, r, reply, &found);
     if (!found)
         code = unhandled(r, reply);
     gw_handle_unref(r->h);
-out_unref:
     gw_session_unref(r->s);
     return code;
 }
@@ -225,38 +170,15 @@ static int pick_id(uint64_t from_path, json_t *req, const char *key, const char 
     return 0;
 }
 
-/* 0 with r->tr and r->verb set, or 456 / 467 with *reply set. */
-static int check_mandatory(struct admin_req *r, uint64_t esid, json_t **reply)
-{
-    json_t *t = json_object_get(r->req, "transaction");
-    if (!t)
-        return gw_fail(reply, esid, NULL, GW_ERR_MISSING_MANDATORY_ELEMENT,
-                       "Missing mandatory element (transaction)");
-    if (!json_is_string(t))
-        return gw_fail(reply, esid, NULL, GW_ERR_INVALID_ELEMENT_TYPE,
-                       "Invalid element type (transaction should be a string)");
-    r->tr = json_string_value(t);
-    json_t *j = json_object_get(r->req, "janus"); /* as Janus: no transaction in these errors */
-    if (!j)
-        return gw_fail(reply, esid, NULL, GW_ERR_MISSING_MANDATORY_ELEMENT,
-                       "Missing mandatory element (janus)");
-    if (!json_is_string(j))
-        return gw_fail(reply, esid, NULL, GW_ERR_INVALID_ELEMENT_TYPE,
-                       "Invalid element type (janus should be a string)");
-    r->verb = json_string_value(j);
-    return 0;
-}
-
 int gw_admin_handle(struct gw_admin *a, const struct gw_request_ctx *ctx, json_t *request,
                     json_t **reply)
 {
-    if (!request)
-        return gw_fail(reply, 0, NULL, GW_ERR_MISSING_REQUEST, "Missing request");
-    if (!json_is_object(request))
-        return gw_fail(reply, 0, NULL, GW_ERR_INVALID_JSON_OBJECT, "JSON error: not an object");
+    int code = gw_request_check_object(request, reply);
+    if (code)
+        return code;
     int64_t sid, hid;
     bool has_sid, has_hid;
-    int code =
+    code =
         pick_id(ctx ? ctx->session_id : 0, request, "session_id", "session", &sid, &has_sid, reply);
     if (code == 0)
         code = pick_id(ctx ? ctx->handle_id : 0, request, "handle_id", "handle", &hid, &has_hid,
@@ -264,7 +186,7 @@ int gw_admin_handle(struct gw_admin *a, const struct gw_request_ctx *ctx, json_t
     if (code)
         return code;
     struct admin_req r = {.a = a, .req = request};
-    code = check_mandatory(&r, sid > 0 ? (uint64_t)sid : 0, reply);
+    code = gw_request_check_mandatory(request, sid > 0 ? (uint64_t)sid : 0, &r.tr, &r.verb, reply);
     if (code)
         return code;
     if (sid == 0 && hid == 0)

@@ -38,7 +38,7 @@ static int do_get_status(struct admin_req *r, json_t **reply)
 static int do_set_session_timeout(struct admin_req *r, json_t **reply)
 {
     json_t *t;
-    int code = gw_admin_param(r, reply, "timeout", ADMIN_UINT, true, &t);
+    int code = gw_admin_param(r, reply, "timeout", GW_JSON_UINT, true, &t);
     if (code)
         return code;
     gw_core_set_session_timeout(r->a->core, json_integer_value(t));
@@ -50,7 +50,7 @@ static int do_set_session_timeout(struct admin_req *r, json_t **reply)
 static int do_set_log_level(struct admin_req *r, json_t **reply)
 {
     json_t *l;
-    int code = gw_admin_param(r, reply, "level", ADMIN_UINT, true, &l);
+    int code = gw_admin_param(r, reply, "level", GW_JSON_UINT, true, &l);
     if (code)
         return code;
     json_int_t level = json_integer_value(l);
@@ -68,7 +68,7 @@ static int do_set_log_level(struct admin_req *r, json_t **reply)
 static int do_accept_new_sessions(struct admin_req *r, json_t **reply)
 {
     json_t *accept;
-    int code = gw_admin_param(r, reply, "accept", ADMIN_BOOL, true, &accept);
+    int code = gw_admin_param(r, reply, "accept", GW_JSON_BOOL, true, &accept);
     if (code)
         return code;
     gw_core_set_accepting(r->a->core, json_is_true(accept));
@@ -87,9 +87,9 @@ static int do_list_sessions(struct admin_req *r, json_t **reply)
 static int do_message_plugin(struct admin_req *r, json_t **reply)
 {
     json_t *plugin, *request;
-    int code = gw_admin_param(r, reply, "plugin", ADMIN_STRING, true, &plugin);
+    int code = gw_admin_param(r, reply, "plugin", GW_JSON_STRING, true, &plugin);
     if (code == 0)
-        code = gw_admin_param(r, reply, "request", ADMIN_OBJECT, false, &request);
+        code = gw_admin_param(r, reply, "request", GW_JSON_OBJECT, false, &request);
     if (code)
         return code;
     const struct gw_plugin_reg *reg = gw_plugin_find(r->a->core, json_string_value(plugin));
@@ -117,9 +117,9 @@ static int do_message_plugin(struct admin_req *r, json_t **reply)
 static int do_custom_event(struct admin_req *r, json_t **reply)
 {
     json_t *schema, *data;
-    int code = gw_admin_param(r, reply, "schema", ADMIN_STRING, true, &schema);
+    int code = gw_admin_param(r, reply, "schema", GW_JSON_STRING, true, &schema);
     if (code == 0)
-        code = gw_admin_param(r, reply, "data", ADMIN_OBJECT, true, &data);
+        code = gw_admin_param(r, reply, "data", GW_JSON_OBJECT, true, &data);
     if (code)
         return code;
     /* No event handlers are built yet: as Janus without handlers, the event goes nowhere. */
@@ -130,9 +130,9 @@ static int do_custom_event(struct admin_req *r, json_t **reply)
 static int do_custom_logline(struct admin_req *r, json_t **reply)
 {
     json_t *line, *level;
-    int code = gw_admin_param(r, reply, "line", ADMIN_STRING, true, &line);
+    int code = gw_admin_param(r, reply, "line", GW_JSON_STRING, true, &line);
     if (code == 0)
-        code = gw_admin_param(r, reply, "level", ADMIN_UINT, false, &level);
+        code = gw_admin_param(r, reply, "level", GW_JSON_UINT, false, &level);
     if (code)
         return code;
     json_int_t jl = level ? json_integer_value(level) : 4;

@@ -9,6 +9,7 @@
 
 #include "gateway/admin.h"
 #include "gateway/core_internal.h"
+#include "gateway/json_type.h"
 
 struct gw_admin {
     struct gw_core *core;
@@ -42,19 +43,9 @@ extern const struct admin_verb gw_admin_token_verbs[];   /* admin_token.c */
 extern const struct admin_verb gw_admin_session_verbs[]; /* admin_session.c */
 extern const struct admin_verb gw_admin_handle_verbs[];  /* admin_session.c */
 
-/* The types a parameter may be required to have, as Janus words them. */
-enum admin_type {
-    ADMIN_STRING, /* "a string" */
-    ADMIN_INT,    /* "an integer" */
-    ADMIN_UINT,   /* "a positive integer" (0 included, as Janus) */
-    ADMIN_BOOL,   /* "a boolean" */
-    ADMIN_ARRAY,  /* "an array" */
-    ADMIN_OBJECT, /* "an object" */
-};
-
 /* Reads parameter `key` of the request: 0 with *out set (NULL when absent and optional), or
  * 456 / 467 with *reply set. */
-int gw_admin_param(const struct admin_req *r, json_t **reply, const char *key, enum admin_type t,
+int gw_admin_param(const struct admin_req *r, json_t **reply, const char *key, enum gw_json_type t,
                    bool required, json_t **out);
 
 /* The success reply {"janus":"success","session_id":S?,"transaction":T}. */

@@ -31,7 +31,7 @@ static int do_destroy_session(struct admin_req *r, json_t **reply)
 static int do_session_timeout(struct admin_req *r, json_t **reply)
 {
     json_t *t;
-    int code = gw_admin_param(r, reply, "timeout", ADMIN_INT, true, &t);
+    int code = gw_admin_param(r, reply, "timeout", GW_JSON_INT, true, &t);
     if (code)
         return code;
     json_int_t secs = json_integer_value(t);
@@ -148,7 +148,7 @@ static json_t *core_info(struct admin_req *r)
 static int do_handle_info(struct admin_req *r, json_t **reply)
 {
     json_t *only;
-    int code = gw_admin_param(r, reply, "plugin_only", ADMIN_BOOL, false, &only);
+    int code = gw_admin_param(r, reply, "plugin_only", GW_JSON_BOOL, false, &only);
     if (code)
         return code;
     json_t *info = core_info(r);
@@ -162,12 +162,7 @@ static int do_handle_info(struct admin_req *r, json_t **reply)
 
 static int do_detach_handle(struct admin_req *r, json_t **reply)
 {
-    int err = gw_handle_detach_notify(r->h);
-    if (err < 0)
-        return gw_fail(reply, r->sid, r->tr, GW_ERR_PLUGIN_DETACH,
-                       "Couldn't detach from plugin: error '%d'", err);
-    *reply = gw_admin_success(r);
-    return 0;
+    return gw_verb_detach(r->h, r->sid, r->tr, reply); /* the same as the Janus API's detach */
 }
 
 static int do_hangup_webrtc(struct admin_req *r, json_t **reply)

@@ -23,6 +23,19 @@ static int refuse(const struct admin_req *r, json_t **reply)
     return gw_fail(reply, 0, r->tr, GW_ERR_UNKNOWN, "Stored-Token based authentication disabled");
 }
 
+/* What every verb but list_tokens checks first: stored tokens are in use (490), then "token"
+ * is a string and, when `plugins` is not NULL, "plugins" is an array if present. 0 or the
+ * error code, with *reply set. */
+static int token_params(struct admin_req *r, json_t **reply, json_t **token, json_t **plugins)
+{
+    if (!stored_mode(r->a))
+        return refuse(r, reply);
+    int code = gw_admin_param(r, reply, "token", GW_JSON_STRING, true, token);
+    if (code == 0 && plugins)
+        code = gw_admin_param(r, reply, "plugins", GW_JSON_ARRAY, false, plugins);
+    return code;
+}
+
 /* {"janus":"success","transaction":T,"data":{"plugins":[...the token's plugins]}} */
 static int plugins_reply(const struct admin_req *r, const char *token, json_t **reply)
 {
@@ -66,12 +79,8 @@ static bool all_known(struct gw_core *g, const json_t *list)
 
 static int do_add_token(struct admin_req *r, json_t **reply)
 {
-    if (!stored_mode(r->a))
-        return refuse(r, reply);
     json_t *token, *plugins;
-    int code = gw_admin_param(r, reply, "token", ADMIN_STRING, true, &token);
-    if (code == 0)
-        code = gw_admin_param(r, reply, "plugins", ADMIN_ARRAY, false, &plugins);
+    int code = token_params(r, reply, &token, &plugins);
     if (code)
         return code;
     const char *t = json_string_value(token);
@@ -88,12 +97,8 @@ static int do_add_token(struct admin_req *r, json_t **reply)
 /* allow_token and disallow_token. */
 static int change_token(struct admin_req *r, json_t **reply, bool allow)
 {
-    if (!stored_mode(r->a))
-        return refuse(r, reply);
     json_t *token, *plugins;
-    int code = gw_admin_param(r, reply, "token", ADMIN_STRING, true, &token);
-    if (code == 0)
-        code = gw_admin_param(r, reply, "plugins", ADMIN_ARRAY, false, &plugins);
+    int code = token_params(r, reply, &token, &plugins);
     if (code)
         return code;
     if (json_array_size(plugins) == 0)
@@ -147,10 +152,8 @@ static int do_list_tokens(struct admin_req *r, json_t **reply)
 
 static int do_remove_token(struct admin_req *r, json_t **reply)
 {
-    if (!stored_mode(r->a))
-        return refuse(r, reply);
     json_t *token;
-    int code = gw_admin_param(r, reply, "token", ADMIN_STRING, true, &token);
+    int code = token_params(r, reply, &token, NULL);
     if (code)
         return code;
     if (gw_auth_token_remove(r->a->auth, json_string_value(token)) < 0)

@@ -183,61 +183,63 @@ int gw_auth_token_add(struct gw_auth *a, const char *token, const json_t *plugin
     return rc;
 }
 
-int gw_auth_token_allow(struct gw_auth *a, const char *token, const json_t *plugins)
-{
-    if (!a || !token_valid(token) || plugins_check(plugins, false) != 0)
-        return -EINVAL;
-    int rc = 0;
-    pthread_mutex_lock(&a->lock);
-    struct gw_auth_entry *e = lookup(a, token);
-    if (!e)
-        rc = -ENOENT;
-    else if (e->n_plugins + count_new(e, plugins) > GW_AUTH_PLUGINS_MAX)
-        rc = -ENOSPC;
-    else
-        entry_allow(e, plugins);
-    pthread_mutex_unlock(&a->lock);
-    return rc;
-}
+enum token_op { TOKEN_ALLOW, TOKEN_DISALLOW, TOKEN_REMOVE };
 
-int gw_auth_token_disallow(struct gw_auth *a, const char *token, const json_t *plugins)
+/* Applies `op` to the entry `e` (lock held; `plugins` checked, unused by TOKEN_REMOVE). 0 or
+ * -ENOSPC (nothing changed). */
+static int entry_apply(struct gw_auth *a, struct gw_auth_entry *e, const json_t *plugins,
+                       enum token_op op)
 {
-    if (!a || !token_valid(token) || plugins_check(plugins, false) != 0)
-        return -EINVAL;
-    int rc = 0;
-    pthread_mutex_lock(&a->lock);
-    struct gw_auth_entry *e = lookup(a, token);
-    if (!e) {
-        rc = -ENOENT;
-    } else {
-        size_t i;
-        const json_t *p;
+    size_t i;
+    const json_t *p;
+    switch (op) {
+    case TOKEN_ALLOW:
+        if (e->n_plugins + count_new(e, plugins) > GW_AUTH_PLUGINS_MAX)
+            return -ENOSPC;
+        entry_allow(e, plugins);
+        return 0;
+    case TOKEN_DISALLOW:
         json_array_foreach(plugins, i, p)
         {
             entry_disallow(e, json_string_value(p));
         }
+        return 0;
+    default: /* TOKEN_REMOVE */
+        i = (size_t)(e - a->entries);
+        entry_free(e);
+        memmove(e, e + 1, (a->n_entries - i - 1) * sizeof(*e));
+        a->n_entries--;
+        return 0;
     }
+}
+
+/* allow, disallow and remove: checks the input, then finds the token and changes its entry
+ * under the lock. 0, -EINVAL, -ENOENT or -ENOSPC. */
+static int token_change(struct gw_auth *a, const char *token, const json_t *plugins,
+                        enum token_op op)
+{
+    if (!a || !token_valid(token) || (op != TOKEN_REMOVE && plugins_check(plugins, false) != 0))
+        return -EINVAL;
+    pthread_mutex_lock(&a->lock);
+    struct gw_auth_entry *e = lookup(a, token);
+    int rc = e ? entry_apply(a, e, plugins, op) : -ENOENT;
     pthread_mutex_unlock(&a->lock);
     return rc;
 }
 
+int gw_auth_token_allow(struct gw_auth *a, const char *token, const json_t *plugins)
+{
+    return token_change(a, token, plugins, TOKEN_ALLOW);
+}
+
+int gw_auth_token_disallow(struct gw_auth *a, const char *token, const json_t *plugins)
+{
+    return token_change(a, token, plugins, TOKEN_DISALLOW);
+}
+
 int gw_auth_token_remove(struct gw_auth *a, const char *token)
 {
-    if (!a || !token_valid(token))
-        return -EINVAL;
-    int rc = 0;
-    pthread_mutex_lock(&a->lock);
-    struct gw_auth_entry *e = lookup(a, token);
-    if (!e) {
-        rc = -ENOENT;
-    } else {
-        size_t at = (size_t)(e - a->entries);
-        entry_free(e);
-        memmove(e, e + 1, (a->n_entries - at - 1) * sizeof(*e));
-        a->n_entries--;
-    }
-    pthread_mutex_unlock(&a->lock);
-    return rc;
+    return token_change(a, token, NULL, TOKEN_REMOVE);
 }
 
 static json_t *plugins_json(const struct gw_auth_entry *e)

@@ -7,7 +7,9 @@
  * object, so every transport (HTTP now, others later) shares it and the tests drive it without
  * sockets. Replies and errors are built here; events (detached, hangup, plugin events) are
  * queued on the session for the transport's long poll to take. As in Janus, verbs are matched
- * without regard to case, and an id in the body that is not an integer counts as absent. */
+ * without regard to case, and an id in the body that is not an integer counts as absent. The
+ * Admin API (admin.c) shares the first checks, the root path's info/ping and the session and
+ * handle lookup (core_internal.h); its own order of checks differs around them. */
 #include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -364,8 +366,7 @@ static int do_create(struct gw_core *g, json_t *req, const char *tr, const char 
         return gw_fail(reply, 0, tr, GW_ERR_NOT_ACCEPTING_SESSIONS,
                        "Currently not accepting new sessions");
     if (!gw_core_authorized(g, req))
-        return gw_fail(reply, 0, tr, GW_ERR_UNAUTHORIZED,
-                       "Unauthorized request (wrong or missing secret/token)");
+        return gw_fail(reply, 0, tr, GW_ERR_UNAUTHORIZED, GW_REASON_UNAUTHORIZED);
     /* Like Janus, an `id` that is not a positive integer is ignored (a random id is chosen). */
     uint64_t want = 0;
     json_t *id = json_object_get(req, "id");
@@ -387,17 +388,22 @@ static int do_create(struct gw_core *g, json_t *req, const char *tr, const char 
     return 0;
 }
 
+bool gw_root_info_ping(struct gw_core *g, const char *verb, const char *tr, json_t **reply)
+{
+    if (strcasecmp(verb, "info") == 0)
+        *reply = gw_server_info(g, tr);
+    else if (strcasecmp(verb, "ping") == 0)
+        *reply = gw_message("pong", 0, tr);
+    else
+        return false;
+    return true;
+}
+
 static int route_no_session(struct gw_core *g, json_t *req, const char *verb, const char *tr,
                             const char *transport, json_t **reply)
 {
-    if (strcasecmp(verb, "info") == 0) {
-        *reply = gw_server_info(g, tr);
+    if (gw_root_info_ping(g, verb, tr, reply))
         return 0;
-    }
-    if (strcasecmp(verb, "ping") == 0) {
-        *reply = gw_message("pong", 0, tr);
-        return 0;
-    }
     if (strcasecmp(verb, "create") == 0)
         return do_create(g, req, tr, transport, reply);
     return gw_fail(reply, 0, tr, GW_ERR_INVALID_REQUEST_PATH, "Unhandled request '%s' at this path",
@@ -418,44 +424,50 @@ static int64_t pick_id(uint64_t from_path, json_t *req, const char *key, bool *p
     return json_is_integer(v) ? json_integer_value(v) : 0;
 }
 
+int gw_route_lookup(struct gw_core *g, uint64_t sid, const char *tr, int64_t hid, bool has_hid,
+                    bool touch, struct gw_session **s, struct gw_handle **h, json_t **reply)
+{
+    *h = NULL;
+    if ((touch ? gw_core_session_get(g, sid, s) : gw_core_session_find(g, sid, s)) < 0)
+        return gw_fail(reply, sid, tr, GW_ERR_SESSION_NOT_FOUND, "No such session %" PRIu64, sid);
+    if (!has_hid)
+        return 0;
+    *h = gw_session_handle_find(*s, (uint64_t)hid);
+    if (*h)
+        return 0;
+    gw_session_unref(*s);
+    *s = NULL;
+    return gw_fail(reply, sid, tr, GW_ERR_HANDLE_NOT_FOUND,
+                   "No such handle %" PRId64 " in session %" PRIu64, hid, sid);
+}
+
 static int route_session(struct gw_route *r, int64_t hid, bool has_hid, json_t **reply)
 {
     if (has_hid && hid < 1)
         return gw_fail(reply, r->sid, r->tr, GW_ERR_HANDLE_NOT_FOUND, "Handle not found");
     if (!gw_core_authorized(r->g, r->req))
-        return gw_fail(reply, r->sid, r->tr, GW_ERR_UNAUTHORIZED,
-                       "Unauthorized request (wrong or missing secret/token)");
-    if (gw_core_session_get(r->g, r->sid, &r->s) < 0)
-        return gw_fail(reply, r->sid, r->tr, GW_ERR_SESSION_NOT_FOUND, "No such session %" PRIu64,
-                       r->sid);
-    int code;
-    if (has_hid) {
-        r->h = gw_session_handle_find(r->s, (uint64_t)hid);
-        if (!r->h) {
-            code = gw_fail(reply, r->sid, r->tr, GW_ERR_HANDLE_NOT_FOUND,
-                           "No such handle %" PRId64 " in session %" PRIu64, hid, r->sid);
-            goto out_unref;
-        }
-    }
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_UNAUTHORIZED, GW_REASON_UNAUTHORIZED);
+    int code = gw_route_lookup(r->g, r->sid, r->tr, hid, has_hid, true, &r->s, &r->h, reply);
+    if (code)
+        return code;
     code = gw_verb_dispatch(r, reply);
     gw_handle_unref(r->h);
-out_unref:
     gw_session_unref(r->s);
     return code;
 }
 
-int gw_core_handle(struct gw_core *g, const struct gw_request_ctx *ctx, json_t *request,
-                   json_t **reply)
+int gw_request_check_object(const json_t *request, json_t **reply)
 {
     if (!request)
         return gw_fail(reply, 0, NULL, GW_ERR_MISSING_REQUEST, "Missing request");
     if (!json_is_object(request))
         return gw_fail(reply, 0, NULL, GW_ERR_INVALID_JSON_OBJECT, "JSON error: not an object");
-    bool has_sid, has_hid;
-    int64_t sid = pick_id(ctx ? ctx->session_id : 0, request, "session_id", &has_sid);
-    int64_t hid = pick_id(ctx ? ctx->handle_id : 0, request, "handle_id", &has_hid);
-    /* Janus names the session (when there is a valid one) in these errors too. */
-    uint64_t esid = sid > 0 ? (uint64_t)sid : 0;
+    return 0;
+}
+
+int gw_request_check_mandatory(json_t *request, uint64_t esid, const char **tr, const char **verb,
+                               json_t **reply)
+{
     json_t *t = json_object_get(request, "transaction");
     if (!t)
         return gw_fail(reply, esid, NULL, GW_ERR_MISSING_MANDATORY_ELEMENT,
@@ -463,7 +475,6 @@ int gw_core_handle(struct gw_core *g, const struct gw_request_ctx *ctx, json_t *
     if (!json_is_string(t))
         return gw_fail(reply, esid, NULL, GW_ERR_INVALID_ELEMENT_TYPE,
                        "Invalid element type (transaction should be a string)");
-    const char *tr = json_string_value(t);
     json_t *j = json_object_get(request, "janus"); /* Janus's errors here omit the transaction */
     if (!j)
         return gw_fail(reply, esid, NULL, GW_ERR_MISSING_MANDATORY_ELEMENT,
@@ -471,14 +482,33 @@ int gw_core_handle(struct gw_core *g, const struct gw_request_ctx *ctx, json_t *
     if (!json_is_string(j))
         return gw_fail(reply, esid, NULL, GW_ERR_INVALID_ELEMENT_TYPE,
                        "Invalid element type (janus should be a string)");
+    *tr = json_string_value(t);
+    *verb = json_string_value(j);
+    return 0;
+}
+
+int gw_core_handle(struct gw_core *g, const struct gw_request_ctx *ctx, json_t *request,
+                   json_t **reply)
+{
+    int code = gw_request_check_object(request, reply);
+    if (code)
+        return code;
+    bool has_sid, has_hid;
+    int64_t sid = pick_id(ctx ? ctx->session_id : 0, request, "session_id", &has_sid);
+    int64_t hid = pick_id(ctx ? ctx->handle_id : 0, request, "handle_id", &has_hid);
+    /* Janus names the session (when there is a valid one) in these errors too. */
+    const char *tr, *verb;
+    code = gw_request_check_mandatory(request, sid > 0 ? (uint64_t)sid : 0, &tr, &verb, reply);
+    if (code)
+        return code;
     const char *transport = ctx ? ctx->transport : NULL;
     if (sid == 0 && hid == 0)
-        return route_no_session(g, request, json_string_value(j), tr, transport, reply);
+        return route_no_session(g, request, verb, tr, transport, reply);
     if (sid < 1)
         return gw_fail(reply, 0, tr, GW_ERR_SESSION_NOT_FOUND, "Session not found");
     struct gw_route r = {.g = g,
                          .req = request,
-                         .verb = json_string_value(j),
+                         .verb = verb,
                          .tr = tr,
                          .sid = (uint64_t)sid,
                          .transport = transport};

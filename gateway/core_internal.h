@@ -86,6 +86,9 @@ struct gw_route {
     const char *transport; /* the request's transport package, or NULL */
 };
 
+/* The reason of every 403 (both APIs), as Janus words it. */
+#define GW_REASON_UNAUTHORIZED "Unauthorized request (wrong or missing secret/token)"
+
 /* core.c: sets *reply to an error and returns `code`. */
 int gw_fail(json_t **reply, uint64_t sid, const char *tr, int code, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -97,8 +100,30 @@ json_t *gw_server_info(struct gw_core *g, const char *tr);
 /* core.c: the registered plugin with this package, or NULL. */
 const struct gw_plugin_reg *gw_plugin_find(struct gw_core *g, const char *package);
 
+/* core.c: the checks the Janus API and the Admin API (admin.c) share, in Janus's order. Each
+ * returns 0, or the Janus error code with *reply set to the error (caller owns it).
+ * gw_request_check_object: there is a request (452) and it is an object (455).
+ * gw_request_check_mandatory: "transaction" then "janus" are present (456) and strings (467);
+ * these errors name the session `esid` (0 = none) and, as Janus's, carry no transaction. On
+ * success *tr and *verb point into `request`. */
+int gw_request_check_object(const json_t *request, json_t **reply);
+int gw_request_check_mandatory(json_t *request, uint64_t esid, const char **tr, const char **verb,
+                               json_t **reply);
+/* core.c: answers `info` and `ping` on the root path of either API: true with *reply set when
+ * `verb` is one of them (case-insensitive), else false. */
+bool gw_root_info_ping(struct gw_core *g, const char *verb, const char *tr, json_t **reply);
+/* core.c: looks up the session `sid` of a session or handle path and, when `has_hid`, its
+ * handle `hid`. `touch` makes the lookup count as the session's activity (the Janus API) or
+ * not (the Admin API). 0 with *s referenced and *h referenced (NULL when !has_hid), or 458 /
+ * 459 with *reply set and nothing referenced. */
+int gw_route_lookup(struct gw_core *g, uint64_t sid, const char *tr, int64_t hid, bool has_hid,
+                    bool touch, struct gw_session **s, struct gw_handle **h, json_t **reply);
+
 /* verbs.c: answers a request on a session or handle path. Returns 0 or the error code. */
 int gw_verb_dispatch(struct gw_route *r, json_t **reply);
+/* verbs.c: detaches `h` (referenced by the caller) with a `detached` event and answers
+ * success, or 463 when it was already detached (both APIs' detach). 0 or 463, *reply set. */
+int gw_verb_detach(struct gw_handle *h, uint64_t sid, const char *tr, json_t **reply);
 
 /* session.c */
 uint64_t gw_random_id(void);

@@ -169,8 +169,9 @@ static enum MHD_Result handle_get(struct gw_http *h, struct MHD_Connection *c,
         json_object_del(reply, "transaction");
         return send_json(h, c, reply);
     }
-    if (h->handler) /* the Admin API has no long polls */
-        return send_status(h, c, MHD_HTTP_NOT_FOUND, NULL);
+    if (h->handler && p->sid) /* the Admin API has no long polls: Janus answers so */
+        return send_json(h, c,
+                         gw_core_error(0, NULL, GW_ERR_INVALID_JSON, "Request payload missing"));
     if (p->hid) {
         char loc[64];
         snprintf(loc, sizeof loc, "%s/%" PRIu64, h->base, p->sid);

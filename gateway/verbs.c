@@ -75,14 +75,19 @@ static int do_claim(struct gw_route *r, json_t **reply)
     return 0;
 }
 
+int gw_verb_detach(struct gw_handle *h, uint64_t sid, const char *tr, json_t **reply)
+{
+    int err = gw_handle_detach_notify(h);
+    if (err < 0)
+        return gw_fail(reply, sid, tr, GW_ERR_PLUGIN_DETACH,
+                       "Couldn't detach from plugin: error '%d'", err);
+    *reply = gw_message("success", sid, tr);
+    return 0;
+}
+
 static int do_detach(struct gw_route *r, json_t **reply)
 {
-    int err = gw_handle_detach_notify(r->h);
-    if (err < 0)
-        return gw_fail(reply, r->sid, r->tr, GW_ERR_PLUGIN_DETACH,
-                       "Couldn't detach from plugin: error '%d'", err);
-    *reply = gw_message("success", r->sid, r->tr);
-    return 0;
+    return gw_verb_detach(r->h, r->sid, r->tr, reply);
 }
 
 static int do_hangup(struct gw_route *r, json_t **reply)

@@ -18,14 +18,14 @@
 #include "common/xalloc.h"
 #include "gateway/videoroom/vr_internal.h"
 
-static const struct vr_param room_params[] = {{"room", VR_JPOS, true}};
+static const struct vr_param room_params[] = {{"room", GW_JSON_UINT, true}};
 
 void vr_participant_ref(struct vr_participant *p)
 {
     atomic_fetch_add(&p->refs, 1);
 }
 
-static void streams_free(struct vr_stream *st, size_t n)
+void vr_streams_free(struct vr_stream *st, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(st[i].mid);
@@ -38,7 +38,7 @@ void vr_participant_unref(struct vr_participant *p)
 {
     if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
         return;
-    streams_free(p->streams, p->nstreams);
+    vr_streams_free(p->streams, p->nstreams);
     free(p->display);
     free(p->rec_base);
     gw_handle_unref(p->h);
@@ -50,7 +50,7 @@ void vr_subscriber_unref(struct vr_subscriber *s)
 {
     if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
         return;
-    streams_free(s->streams, s->nstreams);
+    vr_streams_free(s->streams, s->nstreams);
     gw_handle_unref(s->h);
     vr_room_unref(s->room);
     free(s);
@@ -64,8 +64,8 @@ struct vr_participant *vr_room_find(struct vr_room *r, uint64_t id)
     return NULL;
 }
 
-static void notify_others(struct vr_room *r, const struct vr_participant *self, json_t *ev,
-                          struct vr_outbox *o)
+void vr_room_notify_others(struct vr_room *r, const struct vr_participant *self, json_t *ev,
+                           struct vr_outbox *o)
 {
     for (struct vr_participant *q = r->participants; q; q = q->next)
         if (q != self)
@@ -73,20 +73,30 @@ static void notify_others(struct vr_room *r, const struct vr_participant *self, 
     json_decref(ev);
 }
 
+/* {"videoroom":"event","room":R,<key>:<p's id>}, told to the others in the room. */
+static void notify_about(struct vr_participant *p, const char *key, struct vr_outbox *o)
+{
+    struct vr_room *r = p->room;
+    vr_room_notify_others(r, p,
+                          json_pack("{s:s, s:I, s:I}", "videoroom", "event", "room",
+                                    (json_int_t)r->id, key, (json_int_t)p->id),
+                          o);
+}
+
+void vr_participant_stop_publishing(struct vr_participant *p, struct vr_outbox *o)
+{
+    if (p->started)
+        notify_about(p, "unpublished", o);
+    p->publishing = p->started = false;
+}
+
 void vr_participant_remove(struct vr_participant *p, bool kicked, struct vr_outbox *o)
 {
     struct vr_room *r = p->room;
     if (!p->in_room)
         return;
-    if (p->started)
-        notify_others(r, p,
-                      json_pack("{s:s, s:I, s:I}", "videoroom", "event", "room", (json_int_t)r->id,
-                                "unpublished", (json_int_t)p->id),
-                      o);
-    notify_others(r, p,
-                  json_pack("{s:s, s:I, s:I}", "videoroom", "event", "room", (json_int_t)r->id,
-                            kicked ? "kicked" : "leaving", (json_int_t)p->id),
-                  o);
+    vr_participant_stop_publishing(p, o);
+    notify_about(p, kicked ? "kicked" : "leaving", o);
     for (struct vr_participant **pp = &r->participants; *pp; pp = &(*pp)->next) {
         if (*pp == p) {
             *pp = p->next;
@@ -95,7 +105,6 @@ void vr_participant_remove(struct vr_participant *p, bool kicked, struct vr_outb
     }
     p->next = NULL;
     p->in_room = false;
-    p->publishing = p->started = false;
     r->nparticipants--;
     vr_participant_unref(p); /* the room list's */
 }
@@ -186,8 +195,8 @@ static struct vr_room *join_room(struct vr *v, const json_t *body, struct vr_err
 
 static int check_descriptions(const json_t *body, struct vr_err *e)
 {
-    static const struct vr_param desc_params[] = {{"mid", VR_JSTR, true},
-                                                  {"description", VR_JSTR, true}};
+    static const struct vr_param desc_params[] = {{"mid", GW_JSON_STRING, true},
+                                                  {"description", GW_JSON_STRING, true}};
     const json_t *d = json_object_get(body, "descriptions");
     for (size_t i = 0; i < json_array_size(d); i++)
         if (VR_CHECK(json_array_get(d, i), desc_params, e))
@@ -200,11 +209,11 @@ static int publisher_checks(struct vr_room *r, const json_t *body, const json_t 
                             struct vr_err *e)
 {
     static const struct vr_param publisher_params[] = {
-        {"display", VR_JSTR, false},
-        {"audio_active_packets", VR_JPOS, false},
-        {"audio_level_average", VR_JPOS, false},
+        {"display", GW_JSON_STRING, false},
+        {"audio_active_packets", GW_JSON_UINT, false},
+        {"audio_level_average", GW_JSON_UINT, false},
     };
-    static const struct vr_param idopt[] = {{"id", VR_JPOS, false}};
+    static const struct vr_param idopt[] = {{"id", GW_JSON_UINT, false}};
     if (VR_CHECK(body, publisher_params, e) || VR_CHECK(body, idopt, e) ||
         check_descriptions(body, e))
         return e->code;
@@ -297,10 +306,10 @@ static json_t *joined_event(struct vr_room *r, struct vr_participant *p, struct 
         json_t *who = json_pack("{s:I}", "id", (json_int_t)p->id);
         if (p->display)
             json_object_set_new(who, "display", json_string(p->display));
-        notify_others(r, p,
-                      json_pack("{s:s, s:I, s:o}", "videoroom", "event", "room", (json_int_t)r->id,
-                                "joining", who),
-                      o);
+        vr_room_notify_others(r, p,
+                              json_pack("{s:s, s:I, s:o}", "videoroom", "event", "room",
+                                        (json_int_t)r->id, "joining", who),
+                              o);
     }
     return ev;
 }
@@ -368,8 +377,8 @@ static int layer_check(const json_t *s, struct vr_err *e)
 int vr_subscription_check(struct vr_room *r, const json_t *feeds, size_t *nstreams,
                           struct vr_err *e)
 {
-    static const struct vr_param stream_params[] = {{"mid", VR_JSTR, false}};
-    static const struct vr_param feed_params[] = {{"feed", VR_JPOS, true}};
+    static const struct vr_param stream_params[] = {{"mid", GW_JSON_STRING, false}};
+    static const struct vr_param feed_params[] = {{"feed", GW_JSON_UINT, true}};
     *nstreams = 0;
     for (size_t i = 0; i < json_array_size(feeds); i++) {
         const json_t *s = json_array_get(feeds, i);
@@ -393,10 +402,10 @@ int vr_subscription_check(struct vr_room *r, const json_t *feeds, size_t *nstrea
 static json_t *join_subscriber(struct vr_session *s, struct vr_room *r, json_t *body,
                                struct vr_err *e)
 {
-    static const struct vr_param subscriber_params[] = {{"private_id", VR_JPOS, false},
-                                                        {"close_pc", VR_JBOOL, false},
-                                                        {"streams", VR_JARRAY, false}};
-    static const struct vr_param feed_params[] = {{"feed", VR_JPOS, true}};
+    static const struct vr_param subscriber_params[] = {{"private_id", GW_JSON_UINT, false},
+                                                        {"close_pc", GW_JSON_BOOL, false},
+                                                        {"streams", GW_JSON_ARRAY, false}};
+    static const struct vr_param feed_params[] = {{"feed", GW_JSON_UINT, true}};
     if (VR_CHECK(body, subscriber_params, e))
         return NULL;
     json_t *feeds = json_object_get(body, "streams");
@@ -435,9 +444,10 @@ json_t *vr_async_join(struct vr *v, struct vr_session *s, const char *request, j
                       json_t *jsep, json_t **jsep_out)
 {
     static const struct vr_param join_params[] = {
-        {"ptype", VR_JSTR, true},     {"audio", VR_JBOOL, false},  {"video", VR_JBOOL, false},
-        {"data", VR_JBOOL, false},    {"bitrate", VR_JPOS, false}, {"record", VR_JBOOL, false},
-        {"filename", VR_JSTR, false}, {"token", VR_JSTR, false},
+        {"ptype", GW_JSON_STRING, true},     {"audio", GW_JSON_BOOL, false},
+        {"video", GW_JSON_BOOL, false},      {"data", GW_JSON_BOOL, false},
+        {"bitrate", GW_JSON_UINT, false},    {"record", GW_JSON_BOOL, false},
+        {"filename", GW_JSON_STRING, false}, {"token", GW_JSON_STRING, false},
     };
     *jsep_out = NULL;
     struct vr_err e = {0};

@@ -24,7 +24,7 @@
 
 int vr_room_load(struct vr *v, const json_t *obj, uint64_t id, const char *origin)
 {
-    static const struct vr_param room_param[] = {{"room", VR_JPOS, false}};
+    static const struct vr_param room_param[] = {{"room", GW_JSON_UINT, false}};
     struct vr_err e = {0};
     if (!json_is_object(obj)) {
         vb_log_warn(v->log, "videoroom: %s: a room is not an object, skipped", origin);

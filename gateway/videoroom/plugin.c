@@ -19,7 +19,7 @@
 #include "common/xalloc.h"
 #include "gateway/videoroom/vr_internal.h"
 
-static const struct vr_param request_params[] = {{"request", VR_JSTR, true}};
+static const struct vr_param request_params[] = {{"request", GW_JSON_STRING, true}};
 static const char *const async_requests[] = {
     "join",  "joinandconfigure", "update",    "configure",   "publish", "unpublish", "start",
     "pause", "switch",           "subscribe", "unsubscribe", "leave",

@@ -24,21 +24,12 @@ static json_t *room_event(const struct vr_room *r, const char *key, const char *
                      value);
 }
 
-static void notify_others(struct vr_room *r, const struct vr_participant *self, json_t *ev,
-                          struct vr_outbox *o)
-{
-    for (struct vr_participant *q = r->participants; q; q = q->next)
-        if (q != self)
-            vr_outbox_add(o, q->h, json_deep_copy(ev));
-    json_decref(ev);
-}
-
 static void announce(struct vr_room *r, struct vr_participant *p, struct vr_outbox *o)
 {
-    notify_others(r, p,
-                  json_pack("{s:s, s:I, s:[o]}", "videoroom", "event", "room", (json_int_t)r->id,
-                            "publishers", vr_participant_pub_json(p)),
-                  o);
+    vr_room_notify_others(r, p,
+                          json_pack("{s:s, s:I, s:[o]}", "videoroom", "event", "room",
+                                    (json_int_t)r->id, "publishers", vr_participant_pub_json(p)),
+                          o);
 }
 
 int vr_publisher_offer(struct vr_participant *p, const json_t *jsep, struct vr_err *e)
@@ -94,10 +85,10 @@ static void configure_display(struct vr_participant *p, const json_t *body, stru
     char *old = p->display;
     p->display = xstrdup(display);
     if (old) /* Janus tells the others only about a change, not a first name */
-        notify_others(p->room, p,
-                      json_pack("{s:s, s:I, s:s}", "videoroom", "event", "id", (json_int_t)p->id,
-                                "display", p->display),
-                      o);
+        vr_room_notify_others(p->room, p,
+                              json_pack("{s:s, s:I, s:s}", "videoroom", "event", "id",
+                                        (json_int_t)p->id, "display", p->display),
+                              o);
     free(old);
 }
 
@@ -128,29 +119,29 @@ static int configure_checks(struct vr_participant *p, const json_t *body, const 
                             struct vr_err *e)
 {
     static const struct vr_param publish_params[] = {
-        {"descriptions", VR_JARRAY, false},
-        {"audiocodec", VR_JSTR, false},
-        {"videocodec", VR_JSTR, false},
-        {"bitrate", VR_JPOS, false},
-        {"keyframe", VR_JBOOL, false},
-        {"record", VR_JBOOL, false},
-        {"filename", VR_JSTR, false},
-        {"display", VR_JSTR, false},
-        {"secret", VR_JSTR, false},
-        {"audio_level_averge", VR_JPOS, false},
-        {"audio_active_packets", VR_JPOS, false},
-        {"mid", VR_JSTR, false},
-        {"send", VR_JBOOL, false},
-        {"min_delay", VR_JINT, false},
-        {"max_delay", VR_JINT, false},
-        {"audio", VR_JBOOL, false},
-        {"video", VR_JBOOL, false},
-        {"data", VR_JBOOL, false},
-        {"update", VR_JBOOL, false},
-        {"restart", VR_JBOOL, false},
+        {"descriptions", GW_JSON_ARRAY, false},
+        {"audiocodec", GW_JSON_STRING, false},
+        {"videocodec", GW_JSON_STRING, false},
+        {"bitrate", GW_JSON_UINT, false},
+        {"keyframe", GW_JSON_BOOL, false},
+        {"record", GW_JSON_BOOL, false},
+        {"filename", GW_JSON_STRING, false},
+        {"display", GW_JSON_STRING, false},
+        {"secret", GW_JSON_STRING, false},
+        {"audio_level_averge", GW_JSON_UINT, false},
+        {"audio_active_packets", GW_JSON_UINT, false},
+        {"mid", GW_JSON_STRING, false},
+        {"send", GW_JSON_BOOL, false},
+        {"min_delay", GW_JSON_INT, false},
+        {"max_delay", GW_JSON_INT, false},
+        {"audio", GW_JSON_BOOL, false},
+        {"video", GW_JSON_BOOL, false},
+        {"data", GW_JSON_BOOL, false},
+        {"update", GW_JSON_BOOL, false},
+        {"restart", GW_JSON_BOOL, false},
     };
-    static const struct vr_param desc_params[] = {{"mid", VR_JSTR, true},
-                                                  {"description", VR_JSTR, true}};
+    static const struct vr_param desc_params[] = {{"mid", GW_JSON_STRING, true},
+                                                  {"description", GW_JSON_STRING, true}};
     if (p->kicked)
         return vr_fail(e, VR_ERR_UNAUTHORIZED, "Unauthorized, you have been kicked");
     if (VR_CHECK(body, publish_params, e))
@@ -197,20 +188,11 @@ static json_t *publisher_configure(struct vr *v, struct vr_participant *p, json_
     return room_event(p->room, "configured", "ok");
 }
 
-/* Releases the publisher slot; the others hear `unpublished` when it was live. */
+/* Releases the publisher slot and the streams; the others hear `unpublished` when it was live. */
 static void unpublish(struct vr_participant *p, struct vr_outbox *o)
 {
-    if (p->started)
-        notify_others(p->room, p,
-                      json_pack("{s:s, s:I, s:I}", "videoroom", "event", "room",
-                                (json_int_t)p->room->id, "unpublished", (json_int_t)p->id),
-                      o);
-    p->publishing = p->started = false;
-    for (size_t i = 0; i < p->nstreams; i++) {
-        free(p->streams[i].mid);
-        free(p->streams[i].description);
-    }
-    free(p->streams);
+    vr_participant_stop_publishing(p, o);
+    vr_streams_free(p->streams, p->nstreams);
     p->streams = NULL;
     p->nstreams = 0;
 }
@@ -368,11 +350,7 @@ int vr_publisher_set_streams(struct vr *v, struct gw_handle *h, const struct vr_
     p->streams = copy;
     p->nstreams = n;
     pthread_mutex_unlock(&p->room->lock);
-    for (size_t i = 0; i < nold; i++) {
-        free(old[i].mid);
-        free(old[i].description);
-    }
-    free(old);
+    vr_streams_free(old, nold);
     vr_participant_unref(p);
     return 0;
 }

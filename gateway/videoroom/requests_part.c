@@ -12,8 +12,8 @@
 #include "common/log.h"
 #include "gateway/videoroom/vr_internal.h"
 
-static const struct vr_param room_params[] = {{"room", VR_JPOS, true}};
-static const struct vr_param id_params[] = {{"id", VR_JPOS, true}};
+static const struct vr_param room_params[] = {{"room", GW_JSON_UINT, true}};
+static const struct vr_param id_params[] = {{"id", GW_JSON_UINT, true}};
 
 static json_t *allowed_list(const struct vr_room *r)
 {
@@ -46,8 +46,9 @@ static int allowed_edit(struct vr_room *r, const json_t *body, bool add, struct 
 
 json_t *vr_req_allowed(struct vr *v, json_t *body, struct vr_err *e)
 {
-    static const struct vr_param allowed_params[] = {
-        {"secret", VR_JSTR, false}, {"action", VR_JSTR, true}, {"allowed", VR_JARRAY, false}};
+    static const struct vr_param allowed_params[] = {{"secret", GW_JSON_STRING, false},
+                                                     {"action", GW_JSON_STRING, true},
+                                                     {"allowed", GW_JSON_ARRAY, false}};
     if (VR_CHECK(body, room_params, e) || VR_CHECK(body, allowed_params, e))
         return NULL;
     const char *action = json_string_value(json_object_get(body, "action"));
@@ -76,7 +77,7 @@ out_unlock:
 
 json_t *vr_req_kick(struct vr *v, json_t *body, struct vr_err *e)
 {
-    static const struct vr_param kick_params[] = {{"secret", VR_JSTR, false}};
+    static const struct vr_param kick_params[] = {{"secret", GW_JSON_STRING, false}};
     VR_CHECK(body, room_params, e); /* replaced by the next check, as in Janus */
     if (VR_CHECK(body, id_params, e) || VR_CHECK(body, kick_params, e))
         return NULL;
@@ -119,8 +120,9 @@ static struct vr_stream *stream_by_mid(struct vr_participant *p, const char *mid
 
 json_t *vr_req_moderate(struct vr *v, json_t *body, struct vr_err *e)
 {
-    static const struct vr_param moderate_params[] = {
-        {"secret", VR_JSTR, false}, {"mid", VR_JSTR, true}, {"mute", VR_JBOOL, true}};
+    static const struct vr_param moderate_params[] = {{"secret", GW_JSON_STRING, false},
+                                                      {"mid", GW_JSON_STRING, true},
+                                                      {"mute", GW_JSON_BOOL, true}};
     VR_CHECK(body, room_params, e); /* replaced by the next check, as in Janus */
     if (VR_CHECK(body, id_params, e) || VR_CHECK(body, moderate_params, e))
         return NULL;
@@ -177,7 +179,7 @@ json_t *vr_req_listparticipants(struct vr *v, json_t *body, struct vr_err *e)
 
 json_t *vr_req_enable_recording(struct vr *v, json_t *body, struct vr_err *e)
 {
-    static const struct vr_param record_params[] = {{"record", VR_JBOOL, true}};
+    static const struct vr_param record_params[] = {{"record", GW_JSON_BOOL, true}};
     if (VR_CHECK(body, record_params, e))
         return NULL;
     bool record = json_is_true(json_object_get(body, "record"));

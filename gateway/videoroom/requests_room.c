@@ -17,7 +17,7 @@
 #include "common/xalloc.h"
 #include "gateway/videoroom/vr_internal.h"
 
-static const struct vr_param room_params[] = {{"room", VR_JPOS, true}};
+static const struct vr_param room_params[] = {{"room", GW_JSON_UINT, true}};
 
 struct vr_room *vr_access_room(struct vr *v, const json_t *body, bool check_modify,
                                struct vr_err *e)
@@ -44,8 +44,8 @@ struct vr_room *vr_access_room(struct vr *v, const json_t *body, bool check_modi
 
 static json_t *req_create(struct vr *v, json_t *body, struct vr_err *e)
 {
-    static const struct vr_param roomopt[] = {{"room", VR_JPOS, false}};
-    static const struct vr_param adminkey[] = {{"admin_key", VR_JSTR, true}};
+    static const struct vr_param roomopt[] = {{"room", GW_JSON_UINT, false}};
+    static const struct vr_param adminkey[] = {{"admin_key", GW_JSON_STRING, true}};
     if (vr_settings_check(body, e) || VR_CHECK(body, roomopt, e))
         return NULL;
     if (v->admin_key &&
@@ -118,12 +118,12 @@ static void apply_edit(struct vr_room_settings *s, const json_t *body)
 static json_t *req_edit(struct vr *v, json_t *body, struct vr_err *e)
 {
     static const struct vr_param edit_params[] = {
-        {"secret", VR_JSTR, false},          {"new_description", VR_JSTR, false},
-        {"new_is_private", VR_JBOOL, false}, {"new_secret", VR_JSTR, false},
-        {"new_pin", VR_JSTR, false},         {"new_require_pvtid", VR_JBOOL, false},
-        {"new_bitrate", VR_JPOS, false},     {"new_fir_freq", VR_JPOS, false},
-        {"new_publishers", VR_JPOS, false},  {"new_lock_record", VR_JBOOL, false},
-        {"new_rec_dir", VR_JSTR, false},     {"permanent", VR_JBOOL, false},
+        {"secret", GW_JSON_STRING, false},       {"new_description", GW_JSON_STRING, false},
+        {"new_is_private", GW_JSON_BOOL, false}, {"new_secret", GW_JSON_STRING, false},
+        {"new_pin", GW_JSON_STRING, false},      {"new_require_pvtid", GW_JSON_BOOL, false},
+        {"new_bitrate", GW_JSON_UINT, false},    {"new_fir_freq", GW_JSON_UINT, false},
+        {"new_publishers", GW_JSON_UINT, false}, {"new_lock_record", GW_JSON_BOOL, false},
+        {"new_rec_dir", GW_JSON_STRING, false},  {"permanent", GW_JSON_BOOL, false},
     };
     if (VR_CHECK(body, room_params, e) || VR_CHECK(body, edit_params, e))
         return NULL;
@@ -169,7 +169,7 @@ static void room_shutdown(struct vr *v, struct vr_room *r)
 
 static json_t *req_destroy(struct vr *v, json_t *body, struct vr_err *e)
 {
-    static const struct vr_param destroy_params[] = {{"permanent", VR_JBOOL, false}};
+    static const struct vr_param destroy_params[] = {{"permanent", GW_JSON_BOOL, false}};
     if (VR_CHECK(body, room_params, e) || VR_CHECK(body, destroy_params, e))
         return NULL;
     bool save = json_is_true(json_object_get(body, "permanent"));

@@ -25,42 +25,6 @@ json_t *vr_err_json(const struct vr_err *e)
                      e->text);
 }
 
-static const char *type_text(enum vr_jtype t)
-{
-    switch (t) {
-    case VR_JSTR:
-        return "a string";
-    case VR_JPOS:
-        return "a positive integer";
-    case VR_JINT:
-        return "an integer";
-    case VR_JBOOL:
-        return "a boolean";
-    case VR_JARRAY:
-        return "an array";
-    default:
-        return "an object";
-    }
-}
-
-static bool type_ok(const json_t *v, enum vr_jtype t)
-{
-    switch (t) {
-    case VR_JSTR:
-        return json_is_string(v);
-    case VR_JPOS:
-        return json_is_integer(v) && json_integer_value(v) >= 0;
-    case VR_JINT:
-        return json_is_integer(v);
-    case VR_JBOOL:
-        return json_is_boolean(v);
-    case VR_JARRAY:
-        return json_is_array(v);
-    default:
-        return json_is_object(v);
-    }
-}
-
 int vr_params_check(const json_t *obj, const struct vr_param *p, size_t n, struct vr_err *e)
 {
     e->code = 0;
@@ -72,9 +36,9 @@ int vr_params_check(const json_t *obj, const struct vr_param *p, size_t n, struc
                                p[i].name);
             continue;
         }
-        if (!type_ok(v, p[i].type))
+        if (!gw_json_type_ok(v, p[i].type))
             return vr_fail(e, VR_ERR_INVALID_ELEMENT, "Invalid element type (%s should be %s)",
-                           p[i].name, type_text(p[i].type));
+                           p[i].name, gw_json_type_name(p[i].type));
     }
     return 0;
 }
@@ -97,7 +61,7 @@ int vr_secret_check(const char *secret, const json_t *obj, const char *member, s
     e->code = 0;
     if (!secret)
         return 0;
-    const struct vr_param p[] = {{member, VR_JSTR, true}};
+    const struct vr_param p[] = {{member, GW_JSON_STRING, true}};
     int err = VR_CHECK(obj, p, e);
     if (err)
         return err;

@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 
+#include "gateway/json_type.h"
 #include "gateway/videoroom/videoroom.h"
 
 #define VR_PACKAGE "janus.plugin.videoroom"
@@ -67,10 +68,9 @@ int vr_fail(struct vr_err *e, int code, const char *fmt, ...) __attribute__((for
 /* {"videoroom":"event","error_code":N,"error":"..."} (new reference). */
 json_t *vr_err_json(const struct vr_err *e);
 
-enum vr_jtype { VR_JSTR, VR_JPOS, VR_JINT, VR_JBOOL, VR_JARRAY, VR_JOBJECT };
 struct vr_param {
     const char *name;
-    enum vr_jtype type;
+    enum gw_json_type type;
     bool required;
 };
 /* Checks the members of `obj` (anything: a non-object has no members) in table order, as
@@ -254,6 +254,14 @@ void vr_subscriber_unref(struct vr_subscriber *s);
 /* Removes `p` from its room (room lock held) telling the others: "unpublished" first when it
  * was publishing live, then "leaving" (or "kicked" when `kicked`). No-op when not in the room. */
 void vr_participant_remove(struct vr_participant *p, bool kicked, struct vr_outbox *o);
+/* Releases `p`'s publisher slot (room lock held): the others hear "unpublished" when it was
+ * live; `publishing` and `started` are cleared. The streams are left as they are. */
+void vr_participant_stop_publishing(struct vr_participant *p, struct vr_outbox *o);
+/* Queues `ev` (stolen) for every participant of the room but `self` (room lock held). */
+void vr_room_notify_others(struct vr_room *r, const struct vr_participant *self, json_t *ev,
+                           struct vr_outbox *o);
+/* Frees an array of `n` streams and the strings it owns (NULL with n == 0 is a no-op). */
+void vr_streams_free(struct vr_stream *st, size_t n);
 /* The `publishers` entry of a participant (room lock held). New reference. */
 json_t *vr_participant_pub_json(const struct vr_participant *p);
 /* The participant with `id` in the room (lock held), or NULL. */

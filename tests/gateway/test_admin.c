@@ -3,127 +3,16 @@
  * level, stored tokens and what they let a client attach to, and admin calls racing clients. */
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 
-#include "tests/test.h"
-#include "gateway/admin.h"
-#include "gateway/auth.h"
-#include "gateway/core.h"
-
-/* ---- two test plugins: one answers admin messages and session queries, one does not ---- */
-
-struct tp_ctx {
-    atomic_int creates, destroys, hangups, admin_msgs;
-    json_t *last_admin; /* the last admin request seen (a copy) */
-};
-
-static int tp_create(void *ctx, const struct gw_plugin_callbacks *cb, struct gw_handle *h,
-                     void **state)
-{
-    (void)h;
-    ((struct tp_ctx *)ctx)->creates++;
-    *state = (void *)cb;
-    return 0;
-}
-
-static void tp_destroy(void *ctx, struct gw_handle *h, void *state)
-{
-    (void)h, (void)state;
-    ((struct tp_ctx *)ctx)->destroys++;
-}
-
-static int tp_message(void *ctx, struct gw_handle *h, void *state, const char *transaction,
-                      json_t *body, json_t *jsep, json_t **result)
-{
-    (void)ctx, (void)jsep;
-    if (json_object_get(body, "async")) {
-        const struct gw_plugin_callbacks *cb = state;
-        cb->push_event(h, transaction, json_pack("{s:s}", "result", "later"), NULL);
-        return GW_PLUGIN_ASYNC;
-    }
-    *result = json_object();
-    return GW_PLUGIN_SYNC;
-}
-
-static void tp_hangup(void *ctx, struct gw_handle *h, void *state)
-{
-    (void)h, (void)state;
-    ((struct tp_ctx *)ctx)->hangups++;
-}
-
-static int tp_admin(void *ctx, json_t *request, json_t **result)
-{
-    struct tp_ctx *c = ctx;
-    c->admin_msgs++;
-    json_decref(c->last_admin);
-    c->last_admin = json_deep_copy(request);
-    if (json_object_get(request, "fail"))
-        return -EIO;
-    *result = json_pack("{s:s, s:O}", "test", "success", "got", request);
-    return 0;
-}
-
-static json_t *tp_query(void *ctx, struct gw_handle *h, void *state)
-{
-    (void)ctx, (void)state;
-    return json_pack("{s:I}", "handle", (json_int_t)gw_handle_id(h));
-}
-
-static const struct gw_plugin tp_plugin = {
-    .name = "Test plugin",
-    .package = "janus.plugin.test",
-    .author = "tests",
-    .description = "A plugin for the admin tests",
-    .version_string = "0.0.1",
-    .version = 1,
-    .create_session = tp_create,
-    .destroy_session = tp_destroy,
-    .handle_message = tp_message,
-    .handle_admin_message = tp_admin,
-    .hangup_media = tp_hangup,
-    .query_session = tp_query,
-};
-
-static const struct gw_plugin plain_plugin = {
-    .name = "Plain plugin",
-    .package = "janus.plugin.plain",
-    .author = "tests",
-    .description = "No admin messages, no session queries",
-    .version_string = "0.0.2",
-    .version = 2,
-    .create_session = tp_create,
-    .destroy_session = tp_destroy,
-    .handle_message = tp_message,
-};
-
-static int64_t fake_now(void *ctx)
-{
-    return *(int64_t *)ctx;
-}
-
-/* ---- fixture ---- */
-
-struct fix {
-    struct tp_ctx tp, plain;
-    struct gw_plugin_reg regs[3];
-    int64_t now;
-    struct vb_clock clock;
-    struct vb_log log;
-    FILE *logfp;
-    struct gw_auth *auth;
-    struct gw_core *g;
-    struct gw_admin *a;
-};
+#include "tests/gateway/gw_test_fixture.h"
 
 enum fix_mode { NO_AUTH, STORED_TOKENS };
 
+/* A core with the test plugins and an Admin API logging to a temporary file, with stored-token
+ * auth in STORED_TOKENS mode, and `secret` as the admin_secret (may be NULL). */
 static void fix_init(struct fix *f, enum fix_mode mode, const char *secret)
 {
-    memset(f, 0, sizeof *f);
-    f->regs[0] = (struct gw_plugin_reg){&tp_plugin, &f->tp};
-    f->regs[1] = (struct gw_plugin_reg){&plain_plugin, &f->plain};
-    f->now = 1000000;
-    f->clock = (struct vb_clock){fake_now, fake_now, &f->now};
+    fix_base(f);
     f->logfp = tmpfile();
     ASSERT(f->logfp != NULL);
     f->log = (struct vb_log){.level = VB_LOG_WARN, .fp = f->logfp, .prefix = "t"};
@@ -151,108 +40,6 @@ static void fix_done(struct fix *f)
     json_decref(f->tp.last_admin);
 }
 
-/* Parses a request written with ' for " (the tests' requests never need a quote). */
-static json_t *parse(const char *text)
-{
-    char buf[1024];
-    size_t n = strlen(text);
-    ASSERT_LT(n, sizeof buf);
-    for (size_t i = 0; i <= n; i++)
-        buf[i] = text[i] == '\'' ? '"' : text[i];
-    json_error_t err;
-    json_t *req = json_loads(buf, 0, &err);
-    if (!req)
-        TEST_FAIL_("bad test JSON: %s: %s", text, err.text);
-    return req;
-}
-
-/* Sends `text` to the Admin API on the path (sid, hid); *code gets the return value. */
-static json_t *admin(struct fix *f, uint64_t sid, uint64_t hid, const char *text, int *code)
-{
-    json_t *req = parse(text);
-    struct gw_request_ctx ctx = {.session_id = sid, .handle_id = hid};
-    json_t *reply = NULL;
-    int rc = gw_admin_handle(f->a, &ctx, req, &reply);
-    json_decref(req);
-    ASSERT(json_is_object(reply));
-    if (code)
-        *code = rc;
-    return reply;
-}
-
-/* The same on the Janus API. */
-static json_t *janus(struct fix *f, uint64_t sid, uint64_t hid, const char *text, int *code)
-{
-    json_t *req = parse(text);
-    struct gw_request_ctx ctx = {.session_id = sid, .handle_id = hid};
-    json_t *reply = NULL;
-    int rc = gw_core_handle(f->g, &ctx, req, &reply);
-    json_decref(req);
-    ASSERT(json_is_object(reply));
-    if (code)
-        *code = rc;
-    return reply;
-}
-
-static int64_t int_at(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_integer(v))
-        TEST_FAIL_("\"%s\" is not an integer", key);
-    return json_integer_value(v);
-}
-
-static const char *str_at(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_string(v))
-        TEST_FAIL_("\"%s\" is not a string", key);
-    return json_string_value(v);
-}
-
-static bool bool_at(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_boolean(v))
-        TEST_FAIL_("\"%s\" is not a boolean", key);
-    return json_is_true(v);
-}
-
-/* Checks an exact error reply and frees it. sid 0 = no session_id; tr NULL = no transaction. */
-static void expect_error(json_t *r, int rc, uint64_t sid, const char *tr, int code,
-                         const char *reason)
-{
-    ASSERT_EQ(rc, code);
-    ASSERT_STREQ(str_at(r, "janus"), "error");
-    size_t keys = 2;
-    if (sid) {
-        ASSERT_UEQ(int_at(r, "session_id"), sid);
-        keys++;
-    } else {
-        ASSERT(!json_object_get(r, "session_id"));
-    }
-    if (tr) {
-        ASSERT_STREQ(str_at(r, "transaction"), tr);
-        keys++;
-    } else {
-        ASSERT(!json_object_get(r, "transaction"));
-    }
-    ASSERT_EQ(json_object_size(r), keys);
-    json_t *e = json_object_get(r, "error");
-    ASSERT_EQ(json_object_size(e), 2);
-    ASSERT_EQ(int_at(e, "code"), code);
-    ASSERT_STREQ(str_at(e, "reason"), reason);
-    json_decref(r);
-}
-
-static void admin_error(struct fix *f, uint64_t sid, uint64_t hid, const char *text,
-                        uint64_t reply_sid, const char *tr, int code, const char *reason)
-{
-    int rc;
-    json_t *r = admin(f, sid, hid, text, &rc);
-    expect_error(r, rc, reply_sid, tr, code, reason);
-}
-
 /* Expects a success with exactly `nkeys` keys (sid 0 = none) and returns it (caller frees). */
 static json_t *admin_ok(struct fix *f, uint64_t sid, uint64_t hid, const char *text,
                         uint64_t reply_sid, size_t nkeys)
@@ -269,48 +56,6 @@ static json_t *admin_ok(struct fix *f, uint64_t sid, uint64_t hid, const char *t
         ASSERT(!json_object_get(r, "session_id"));
     ASSERT_EQ(json_object_size(r), nkeys);
     return r;
-}
-
-static uint64_t create_session(struct fix *f, const char *token)
-{
-    char text[256];
-    snprintf(text, sizeof text, "{'janus':'create','transaction':'c'%s%s%s}",
-             token ? ",'token':'" : "", token ? token : "", token ? "'" : "");
-    int rc;
-    json_t *r = janus(f, 0, 0, text, &rc);
-    ASSERT_EQ(rc, 0);
-    uint64_t id = (uint64_t)int_at(json_object_get(r, "data"), "id");
-    json_decref(r);
-    return id;
-}
-
-/* Attaches to `plugin`; returns the handle id, or 0 with *code set on an error. */
-static uint64_t attach(struct fix *f, uint64_t sid, const char *plugin, const char *extra,
-                       int *code)
-{
-    char text[512];
-    snprintf(text, sizeof text, "{'janus':'attach','transaction':'a','plugin':'%s'%s}", plugin,
-             extra ? extra : "");
-    int rc;
-    json_t *r = janus(f, sid, 0, text, &rc);
-    uint64_t id = rc == 0 ? (uint64_t)int_at(json_object_get(r, "data"), "id") : 0;
-    if (code)
-        *code = rc;
-    else
-        ASSERT_EQ(rc, 0);
-    json_decref(r);
-    return id;
-}
-
-/* Takes the session's queued events (a new array). */
-static json_t *events(struct fix *f, uint64_t sid)
-{
-    struct gw_session *s;
-    ASSERT_EQ(gw_core_session_get(f->g, sid, &s), 0);
-    json_t *arr;
-    ASSERT_GE(gw_session_events_take(s, 100, 0, &arr), 0);
-    gw_session_unref(s);
-    return arr;
 }
 
 /* ---- tests ---- */
@@ -351,7 +96,7 @@ static void test_errors(void)
     admin_error(&f, 0, 0, "{'janus':'keepalive','transaction':'t'}", 0, "t", 457,
                 "Unhandled request 'keepalive' at this path");
     uint64_t s = create_session(&f, NULL);
-    uint64_t h = attach(&f, s, "janus.plugin.test", NULL, NULL);
+    uint64_t h = attach(&f, s);
     admin_error(&f, s, 0, "{'janus':'bogus','transaction':'t'}", s, "t", 457,
                 "Unhandled request 'bogus' at this path");
     admin_error(&f, s, 0, "{'janus':'get_status','transaction':'t'}", s, "t", 457,
@@ -422,7 +167,7 @@ static void test_secret(void)
     /* On session paths the secret is checked before the session is looked up, even for ping. */
     admin_error(&f, 12, 0, "{'janus':'ping','transaction':'t'}", 12, "t", 403, unauthorized);
     uint64_t s = create_session(&f, NULL);
-    uint64_t h = attach(&f, s, "janus.plugin.test", NULL, NULL);
+    uint64_t h = attach(&f, s);
     admin_error(&f, s, 0, "{'janus':'destroy_session','transaction':'t'}", s, "t", 403,
                 unauthorized);
     admin_error(&f, s, h, "{'janus':'detach_handle','transaction':'t'}", s, "t", 403, unauthorized);
@@ -526,7 +271,7 @@ static void test_session_timeout(void)
     fix_init(&f, NO_AUTH, NULL);
     uint64_t a = create_session(&f, NULL), b = create_session(&f, NULL),
              c = create_session(&f, NULL);
-    attach(&f, a, "janus.plugin.test", NULL, NULL);
+    attach(&f, a);
     admin_error(&f, a, 0, "{'janus':'set_session_timeout','transaction':'t'}", a, "t", 456,
                 "Missing mandatory element (timeout)");
     admin_error(&f, a, 0, "{'janus':'set_session_timeout','transaction':'t','timeout':'3'}", a, "t",
@@ -642,7 +387,7 @@ static void test_draining(void)
     int rc;
     r = janus(&f, 0, 0, "{'janus':'create','transaction':'c'}", &rc);
     expect_error(r, rc, 0, "c", 472, "Currently not accepting new sessions");
-    uint64_t h = attach(&f, s, "janus.plugin.test", NULL, NULL);
+    uint64_t h = attach(&f, s);
     r = janus(&f, s, h, "{'janus':'message','transaction':'m','body':{}}", &rc);
     ASSERT_EQ(rc, 0);
     json_decref(r);
@@ -665,8 +410,8 @@ static void test_sessions_handles(void)
     ASSERT_EQ(json_array_size(json_object_get(r, "sessions")), 0);
     json_decref(r);
     uint64_t s1 = create_session(&f, NULL), s2 = create_session(&f, NULL);
-    uint64_t h1 = attach(&f, s1, "janus.plugin.test", NULL, NULL);
-    uint64_t h2 = attach(&f, s1, "janus.plugin.plain", NULL, NULL);
+    uint64_t h1 = attach(&f, s1);
+    uint64_t h2 = attach_to(&f, s1, "janus.plugin.plain", NULL, NULL);
     r = admin_ok(&f, 0, 0, "{'janus':'list_sessions','transaction':'t'}", 0, 3);
     json_t *ids = json_object_get(r, "sessions");
     ASSERT_EQ(json_array_size(ids), 2);
@@ -688,7 +433,7 @@ static void test_sessions_handles(void)
     /* detach_handle: success, a `detached` event, the plugin told; then the handle is gone. */
     json_decref(admin_ok(&f, s1, h2, "{'janus':'detach_handle','transaction':'t'}", s1, 3));
     ASSERT_EQ(f.plain.destroys, 1);
-    json_t *ev = events(&f, s1);
+    json_t *ev = take(&f, s1, 100, 0, -1);
     ASSERT_EQ(json_array_size(ev), 1);
     json_t *e = json_array_get(ev, 0);
     ASSERT_STREQ(str_at(e, "janus"), "detached");
@@ -702,7 +447,7 @@ static void test_sessions_handles(void)
     json_decref(admin_ok(&f, s1, h1, "{'janus':'hangup_webrtc','transaction':'t'}", s1, 3));
     json_decref(admin_ok(&f, s1, h1, "{'janus':'hangup_webrtc','transaction':'t'}", s1, 3));
     ASSERT_EQ(f.tp.hangups, 1);
-    ev = events(&f, s1);
+    ev = take(&f, s1, 100, 0, -1);
     ASSERT_EQ(json_array_size(ev), 0);
     json_decref(ev);
     /* destroy_session: its handles detached silently, the session gone. */
@@ -735,7 +480,7 @@ static void test_handle_info(void)
     json_decref(r);
     json_decref(req);
     f.now += 1000;
-    uint64_t h = attach(&f, s, "janus.plugin.test", ",'token':'tk','opaque_id':'op-1'", NULL);
+    uint64_t h = attach_to(&f, s, "janus.plugin.test", ",'token':'tk','opaque_id':'op-1'", NULL);
     f.now += 500;
     r = admin_ok(&f, s, h, "{'janus':'handle_info','transaction':'t'}", s, 5);
     ASSERT_UEQ(int_at(r, "handle_id"), h);
@@ -787,7 +532,7 @@ static void test_handle_info(void)
     admin_error(&f, s, h, "{'janus':'handle_info','transaction':'t','plugin_only':'yes'}", s, "t",
                 467, "Invalid element type (plugin_only should be a boolean)");
     /* A plugin without query_session: no plugin_specific. */
-    uint64_t h2 = attach(&f, s, "janus.plugin.plain", ",'token':'tk'", NULL);
+    uint64_t h2 = attach_to(&f, s, "janus.plugin.plain", ",'token':'tk'", NULL);
     r = admin_ok(&f, s, h2, "{'janus':'handle_info','transaction':'t','plugin_only':false}", s, 5);
     info = json_object_get(r, "info");
     ASSERT_STREQ(str_at(info, "plugin"), "janus.plugin.plain");
@@ -987,8 +732,8 @@ static void test_tokens_attach(void)
     json_decref(
         admin_ok(&f, 0, 0, "{'janus':'add_token','transaction':'t','token':'other'}", 0, 3));
     uint64_t s = create_session(&f, "tk");
-    ASSERT_GT(attach(&f, s, "janus.plugin.test", ",'token':'tk'", NULL), 0);
-    ASSERT_EQ(attach(&f, s, "janus.plugin.plain", ",'token':'tk'", &rc), 0);
+    ASSERT_GT(attach_to(&f, s, "janus.plugin.test", ",'token':'tk'", NULL), 0);
+    ASSERT_EQ(attach_to(&f, s, "janus.plugin.plain", ",'token':'tk'", &rc), 0);
     ASSERT_EQ(rc, 405);
     r = janus(&f, s, 0,
               "{'janus':'attach','transaction':'a','token':'tk','plugin':'janus.plugin.plain'}",
@@ -997,7 +742,7 @@ static void test_tokens_attach(void)
     /* Without a token the request itself is refused; with another valid token it passes. */
     r = janus(&f, s, 0, "{'janus':'attach','transaction':'a','plugin':'janus.plugin.plain'}", &rc);
     expect_error(r, rc, s, "a", 403, unauthorized);
-    ASSERT_GT(attach(&f, s, "janus.plugin.plain", ",'token':'other'", NULL), 0);
+    ASSERT_GT(attach_to(&f, s, "janus.plugin.plain", ",'token':'other'", NULL), 0);
     /* Unknown plugins are 460 before the token is looked at. */
     r = janus(&f, s, 0, "{'janus':'attach','transaction':'a','token':'tk','plugin':'janus.x'}",
               &rc);
@@ -1006,7 +751,7 @@ static void test_tokens_attach(void)
                          "{'janus':'allow_token','transaction':'t','token':'tk','plugins':"
                          "['janus.plugin.plain']}",
                          0, 3));
-    ASSERT_GT(attach(&f, s, "janus.plugin.plain", ",'token':'tk'", NULL), 0);
+    ASSERT_GT(attach_to(&f, s, "janus.plugin.plain", ",'token':'tk'", NULL), 0);
     json_decref(
         admin_ok(&f, 0, 0, "{'janus':'remove_token','transaction':'t','token':'tk'}", 0, 2));
     r = janus(&f, s, 0,
@@ -1017,17 +762,12 @@ static void test_tokens_attach(void)
     fix_done(&f);
 }
 
-struct racer {
-    struct fix *f;
-    int rounds;
-};
-
 static void *client_churn(void *arg)
 {
-    struct racer *c = arg;
+    struct fix_worker *c = arg;
     for (int i = 0; i < c->rounds; i++) {
         uint64_t s = create_session(c->f, NULL);
-        uint64_t h = attach(c->f, s, "janus.plugin.test", ",'opaque_id':'o'", NULL);
+        uint64_t h = attach_to(c->f, s, "janus.plugin.test", ",'opaque_id':'o'", NULL);
         json_decref(
             janus(c->f, s, h, "{'janus':'message','transaction':'m','body':{'async':1}}", NULL));
         json_decref(janus(c->f, s, h, "{'janus':'hangup','transaction':'h'}", NULL));
@@ -1039,7 +779,7 @@ static void *client_churn(void *arg)
 /* Walks every session and handle through the Admin API while clients come and go. */
 static void *admin_walk(void *arg)
 {
-    struct racer *c = arg;
+    struct fix_worker *c = arg;
     for (int i = 0; i < c->rounds; i++) {
         char text[128];
         snprintf(text, sizeof text, "{'janus':'set_log_level','transaction':'t','level':%d}",
@@ -1074,7 +814,7 @@ static void test_concurrent(void)
 {
     struct fix f;
     fix_init(&f, NO_AUTH, NULL);
-    struct racer clients = {&f, 200}, walker = {&f, 100};
+    struct fix_worker clients = {&f, 200}, walker = {&f, 100};
     pthread_t t[3];
     ASSERT_EQ(pthread_create(&t[0], NULL, client_churn, &clients), 0);
     ASSERT_EQ(pthread_create(&t[1], NULL, client_churn, &clients), 0);

@@ -1,188 +1,21 @@
 /* Tests of the gateway core router (gateway/core.h): every error code with its exact reply
  * shape, sessions and handles, the event queue, the timeout sweep, and messages routed to a test
- * plugin defined here, synchronous and asynchronous. */
+ * plugin (tests/gateway/gw_test_fixture.h), synchronous and asynchronous. */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdatomic.h>
 
-#include "tests/test.h"
-#include "gateway/core.h"
+#include "tests/gateway/gw_test_fixture.h"
 
-/* ---- a test plugin ---- */
-
-struct tp_ctx {
-    atomic_int creates, destroys, hangups; /* plugins are called from several threads */
-    int fail_attach;
-    atomic_int blocked, release; /* a message {"block":1} waits for `release` */
-};
-
-#define TP_MAGIC 0x7e57u
-
-struct tp_state {
-    unsigned magic; /* cleared when freed: a hook seeing it cleared ran on freed state */
-    const struct gw_plugin_callbacks *cb;
-};
-
-static int tp_create(void *ctx, const struct gw_plugin_callbacks *cb, struct gw_handle *h,
-                     void **state)
-{
-    ASSERT_GT(gw_handle_id(h), 0); /* ids are known to the plugin from the start */
-    struct tp_ctx *c = ctx;
-    if (c->fail_attach)
-        return -EIO;
-    struct tp_state *st = calloc(1, sizeof *st);
-    st->cb = cb;
-    st->magic = TP_MAGIC;
-    c->creates++;
-    *state = st;
-    return 0;
-}
-
-static void tp_destroy(void *ctx, struct gw_handle *h, void *state)
-{
-    (void)h;
-    ((struct tp_ctx *)ctx)->destroys++;
-    ((struct tp_state *)state)->magic = 0;
-    free(state);
-}
-
-static int tp_message(void *ctx, struct gw_handle *h, void *state, const char *transaction,
-                      json_t *body, json_t *jsep, json_t **result)
-{
-    struct tp_ctx *c = ctx;
-    struct tp_state *st = state;
-    if (json_object_get(body, "block")) { /* held inside the hook until the test releases it */
-        c->blocked = 1;
-        while (!c->release)
-            sched_yield();
-        ASSERT_EQ(st->magic, TP_MAGIC);
-        ASSERT_EQ(c->destroys, 0);
-    }
-    if (json_object_get(body, "fail"))
-        return -EIO;
-    if (json_object_get(body, "async")) {
-        st->cb->push_event(h, transaction, json_pack("{s:s}", "result", "later"),
-                           jsep ? json_pack("{s:s, s:s}", "type", "answer", "sdp", "v=0") : NULL);
-        return GW_PLUGIN_ASYNC;
-    }
-    *result = json_pack("{s:O}", "echo", body);
-    return GW_PLUGIN_SYNC;
-}
-
-static void tp_hangup(void *ctx, struct gw_handle *h, void *state)
-{
-    (void)h;
-    (void)state;
-    ((struct tp_ctx *)ctx)->hangups++;
-}
-
-static const struct gw_plugin tp_plugin = {
-    .name = "Test plugin",
-    .package = "janus.plugin.test",
-    .author = "tests",
-    .description = "A plugin for the core tests",
-    .version_string = "0.0.1",
-    .version = 1,
-    .create_session = tp_create,
-    .destroy_session = tp_destroy,
-    .handle_message = tp_message,
-    .hangup_media = tp_hangup,
-};
-
-/* ---- a scripted clock ---- */
-
-static int64_t fake_now(void *ctx)
-{
-    return *(int64_t *)ctx;
-}
-
-/* ---- helpers ---- */
-
-struct fix {
-    struct tp_ctx tp;
-    struct gw_plugin_reg regs[2];
-    int64_t now;
-    struct vb_clock clock;
-    struct gw_core *g;
-};
-
+/* A core with the test plugins on the scripted clock, no auth and no Admin API. */
 static void fix_init(struct fix *f, int64_t timeout_s, size_t max_events)
 {
-    memset(f, 0, sizeof *f);
-    f->regs[0] = (struct gw_plugin_reg){&tp_plugin, &f->tp};
-    f->now = 1000000;
-    f->clock = (struct vb_clock){fake_now, fake_now, &f->now};
+    fix_base(f);
     struct gw_core_config cfg = {.plugins = f->regs,
                                  .session_timeout_s = timeout_s,
                                  .max_events = max_events,
                                  .clock = &f->clock};
     ASSERT_EQ(gw_core_create(&cfg, &f->g), 0);
-}
-
-/* Sends `text` on the path (sid, hid) and returns the reply; *code gets the return value. */
-static json_t *call(struct fix *f, uint64_t sid, uint64_t hid, const char *text, int *code)
-{
-    json_error_t err;
-    json_t *req = json_loads(text, 0, &err);
-    ASSERT(req != NULL);
-    struct gw_request_ctx ctx = {.session_id = sid, .handle_id = hid};
-    json_t *reply = NULL;
-    int rc = gw_core_handle(f->g, &ctx, req, &reply);
-    json_decref(req);
-    ASSERT(reply != NULL);
-    if (code)
-        *code = rc;
-    return reply;
-}
-
-static int64_t int_at(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    ASSERT(json_is_integer(v));
-    return json_integer_value(v);
-}
-
-static const char *str_at(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    ASSERT(json_is_string(v));
-    return json_string_value(v);
-}
-
-/* Checks an exact error reply and frees it. sid 0 = no session_id key; tr NULL = none. */
-static void expect_error(json_t *r, uint64_t sid, const char *tr, int code, const char *reason)
-{
-    ASSERT_STREQ(str_at(r, "janus"), "error");
-    size_t keys = 2;
-    if (sid) {
-        ASSERT_UEQ(int_at(r, "session_id"), sid);
-        keys++;
-    } else {
-        ASSERT(!json_object_get(r, "session_id"));
-    }
-    if (tr) {
-        ASSERT_STREQ(str_at(r, "transaction"), tr);
-        keys++;
-    } else {
-        ASSERT(!json_object_get(r, "transaction"));
-    }
-    ASSERT_EQ(json_object_size(r), keys);
-    json_t *e = json_object_get(r, "error");
-    ASSERT_EQ(json_object_size(e), 2);
-    ASSERT_EQ(int_at(e, "code"), code);
-    ASSERT_STREQ(str_at(e, "reason"), reason);
-    json_decref(r);
-}
-
-/* Calls and expects an error with the given code and reason. */
-static void call_error(struct fix *f, uint64_t sid, uint64_t hid, const char *text,
-                       uint64_t reply_sid, const char *tr, int code, const char *reason)
-{
-    int rc;
-    json_t *r = call(f, sid, hid, text, &rc);
-    ASSERT_EQ(rc, code);
-    expect_error(r, reply_sid, tr, code, reason);
 }
 
 /* Checks {"janus":kind,"session_id":sid,"transaction":tr} exactly, frees it. */
@@ -195,50 +28,6 @@ static void expect_plain(json_t *r, const char *kind, uint64_t sid, const char *
     json_decref(r);
 }
 
-static uint64_t create_session(struct fix *f)
-{
-    int rc;
-    json_t *r = call(f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"c\"}", &rc);
-    ASSERT_EQ(rc, 0);
-    ASSERT_STREQ(str_at(r, "janus"), "success");
-    ASSERT(!json_object_get(r, "session_id"));
-    ASSERT_EQ(json_object_size(r), 3);
-    uint64_t id = (uint64_t)int_at(json_object_get(r, "data"), "id");
-    json_decref(r);
-    ASSERT_GT(id, 0);
-    ASSERT_LT(id, INT64_C(1) << 53);
-    return id;
-}
-
-static uint64_t attach(struct fix *f, uint64_t sid)
-{
-    int rc;
-    json_t *r =
-        call(f, sid, 0,
-             "{\"janus\":\"attach\",\"transaction\":\"a\",\"plugin\":\"janus.plugin.test\"}", &rc);
-    ASSERT_EQ(rc, 0);
-    ASSERT_STREQ(str_at(r, "janus"), "success");
-    ASSERT_UEQ(int_at(r, "session_id"), sid);
-    ASSERT_STREQ(str_at(r, "transaction"), "a");
-    uint64_t hid = (uint64_t)int_at(json_object_get(r, "data"), "id");
-    json_decref(r);
-    ASSERT_GT(hid, 0);
-    ASSERT_LT(hid, INT64_C(1) << 53);
-    return hid;
-}
-
-/* Takes events; returns the array (caller frees). */
-static json_t *take(struct fix *f, uint64_t sid, int maxev, int timeout_ms, int expect_n)
-{
-    struct gw_session *s;
-    ASSERT_EQ(gw_core_session_get(f->g, sid, &s), 0);
-    json_t *arr;
-    ASSERT_EQ(gw_session_events_take(s, maxev, timeout_ms, &arr), expect_n);
-    ASSERT_EQ(json_array_size(arr), expect_n);
-    gw_session_unref(s);
-    return arr;
-}
-
 /* ---- tests ---- */
 
 static void test_mandatory(void)
@@ -247,22 +36,22 @@ static void test_mandatory(void)
     fix_init(&f, -1, 0);
     json_t *r = NULL;
     ASSERT_EQ(gw_core_handle(f.g, NULL, NULL, &r), 452);
-    expect_error(r, 0, NULL, 452, "Missing request");
+    expect_error(r, 452, 0, NULL, 452, "Missing request");
     json_t *arr = json_array();
     ASSERT_EQ(gw_core_handle(f.g, NULL, arr, &r), 455);
     json_decref(arr);
-    expect_error(r, 0, NULL, 455, "JSON error: not an object");
-    call_error(&f, 0, 0, "{\"janus\":\"info\"}", 0, NULL, 456,
-               "Missing mandatory element (transaction)");
-    call_error(&f, 0, 0, "{\"janus\":\"info\",\"transaction\":5}", 0, NULL, 467,
-               "Invalid element type (transaction should be a string)");
+    expect_error(r, 455, 0, NULL, 455, "JSON error: not an object");
+    janus_error(&f, 0, 0, "{\"janus\":\"info\"}", 0, NULL, 456,
+                "Missing mandatory element (transaction)");
+    janus_error(&f, 0, 0, "{\"janus\":\"info\",\"transaction\":5}", 0, NULL, 467,
+                "Invalid element type (transaction should be a string)");
     /* As Janus, these two errors carry no transaction even when the request has one. */
-    call_error(&f, 0, 0, "{\"transaction\":\"t\"}", 0, NULL, 456,
-               "Missing mandatory element (janus)");
-    call_error(&f, 0, 0, "{\"janus\":[],\"transaction\":\"t\"}", 0, NULL, 467,
-               "Invalid element type (janus should be a string)");
-    call_error(&f, 0, 0, "{\"janus\":\"attach\",\"transaction\":\"t\"}", 0, "t", 457,
-               "Unhandled request 'attach' at this path");
+    janus_error(&f, 0, 0, "{\"transaction\":\"t\"}", 0, NULL, 456,
+                "Missing mandatory element (janus)");
+    janus_error(&f, 0, 0, "{\"janus\":[],\"transaction\":\"t\"}", 0, NULL, 467,
+                "Invalid element type (janus should be a string)");
+    janus_error(&f, 0, 0, "{\"janus\":\"attach\",\"transaction\":\"t\"}", 0, "t", 457,
+                "Unhandled request 'attach' at this path");
     gw_core_destroy(f.g);
 }
 
@@ -271,13 +60,13 @@ static void test_info_ping(void)
     struct fix f;
     fix_init(&f, -1, 0);
     int rc;
-    json_t *r = call(&f, 0, 0, "{\"janus\":\"ping\",\"transaction\":\"p\"}", &rc);
+    json_t *r = janus(&f, 0, 0, "{\"janus\":\"ping\",\"transaction\":\"p\"}", &rc);
     ASSERT_EQ(rc, 0);
     ASSERT_STREQ(str_at(r, "janus"), "pong");
     ASSERT_STREQ(str_at(r, "transaction"), "p");
     ASSERT_EQ(json_object_size(r), 2);
     json_decref(r);
-    r = call(&f, 0, 0, "{\"janus\":\"info\",\"transaction\":\"i\"}", &rc);
+    r = janus(&f, 0, 0, "{\"janus\":\"info\",\"transaction\":\"i\"}", &rc);
     ASSERT_EQ(rc, 0);
     ASSERT_STREQ(str_at(r, "janus"), "server_info");
     ASSERT_STREQ(str_at(r, "transaction"), "i");
@@ -289,7 +78,7 @@ static void test_info_ping(void)
     json_t *p = json_object_get(json_object_get(r, "plugins"), "janus.plugin.test");
     ASSERT_STREQ(str_at(p, "name"), "Test plugin");
     ASSERT_STREQ(str_at(p, "author"), "tests");
-    ASSERT_STREQ(str_at(p, "description"), "A plugin for the core tests");
+    ASSERT_STREQ(str_at(p, "description"), "A plugin for the gateway tests");
     ASSERT_STREQ(str_at(p, "version_string"), "0.0.1");
     ASSERT_EQ(int_at(p, "version"), 1);
     json_decref(r);
@@ -300,27 +89,27 @@ static void test_create(void)
 {
     struct fix f;
     fix_init(&f, -1, 0);
-    uint64_t a = create_session(&f), b = create_session(&f);
+    uint64_t a = create_session(&f, NULL), b = create_session(&f, NULL);
     ASSERT_NE(a, b);
     int rc;
-    json_t *r = call(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"x\",\"id\":4242}", &rc);
+    json_t *r = janus(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"x\",\"id\":4242}", &rc);
     ASSERT_EQ(rc, 0);
     ASSERT_EQ(int_at(json_object_get(r, "data"), "id"), 4242);
     json_decref(r);
-    call_error(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"y\",\"id\":4242}", 4242, "y", 468,
-               "Session ID already in use");
+    janus_error(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"y\",\"id\":4242}", 4242, "y",
+                468, "Session ID already in use");
     /* An id that is not a positive integer is ignored, as Janus does. */
-    r = call(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"y\",\"id\":\"no\"}", &rc);
+    r = janus(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"y\",\"id\":\"no\"}", &rc);
     ASSERT_EQ(rc, 0);
     ASSERT_NE(int_at(json_object_get(r, "data"), "id"), 4242);
     json_decref(r);
     ASSERT_EQ(gw_core_session_count(f.g), 4);
     gw_core_set_accepting(f.g, false);
-    call_error(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"z\"}", 0, "z", 472,
-               "Currently not accepting new sessions");
+    janus_error(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"z\"}", 0, "z", 472,
+                "Currently not accepting new sessions");
     gw_core_set_accepting(f.g, true);
     /* The session's id may also come from the body. */
-    r = call(&f, 0, 0, "{\"janus\":\"keepalive\",\"transaction\":\"k\",\"session_id\":4242}", &rc);
+    r = janus(&f, 0, 0, "{\"janus\":\"keepalive\",\"transaction\":\"k\",\"session_id\":4242}", &rc);
     ASSERT_EQ(rc, 0);
     expect_plain(r, "ack", 4242, "k");
     gw_core_destroy(f.g);
@@ -330,52 +119,52 @@ static void test_session_errors(void)
 {
     struct fix f;
     fix_init(&f, -1, 0);
-    uint64_t s = create_session(&f);
+    uint64_t s = create_session(&f, NULL);
     uint64_t h = attach(&f, s);
-    call_error(&f, 0, 0, "{\"janus\":\"keepalive\",\"transaction\":\"t\",\"session_id\":-3}", 0,
-               "t", 458, "Session not found");
-    call_error(&f, s, 0, "{\"janus\":\"keepalive\",\"transaction\":\"t\",\"handle_id\":0}", s, "t",
-               459, "Handle not found");
-    call_error(&f, 77, 0, "{\"janus\":\"keepalive\",\"transaction\":\"t\"}", 77, "t", 458,
-               "No such session 77");
+    janus_error(&f, 0, 0, "{\"janus\":\"keepalive\",\"transaction\":\"t\",\"session_id\":-3}", 0,
+                "t", 458, "Session not found");
+    janus_error(&f, s, 0, "{\"janus\":\"keepalive\",\"transaction\":\"t\",\"handle_id\":0}", s, "t",
+                459, "Handle not found");
+    janus_error(&f, 77, 0, "{\"janus\":\"keepalive\",\"transaction\":\"t\"}", 77, "t", 458,
+                "No such session 77");
     char want[128];
     snprintf(want, sizeof want, "No such handle 99 in session %" PRIu64, s);
-    call_error(&f, s, 99, "{\"janus\":\"detach\",\"transaction\":\"t\"}", s, "t", 459, want);
-    call_error(&f, s, 0, "{\"janus\":\"bogus\",\"transaction\":\"t\"}", s, "t", 453,
-               "Unknown request 'bogus'");
-    call_error(&f, s, h, "{\"janus\":\"bogus\",\"transaction\":\"t\"}", s, "t", 453,
-               "Unknown request 'bogus'");
-    call_error(&f, s, h, "{\"janus\":\"attach\",\"transaction\":\"t\"}", s, "t", 457,
-               "Unhandled request 'attach' at this path");
+    janus_error(&f, s, 99, "{\"janus\":\"detach\",\"transaction\":\"t\"}", s, "t", 459, want);
+    janus_error(&f, s, 0, "{\"janus\":\"bogus\",\"transaction\":\"t\"}", s, "t", 453,
+                "Unknown request 'bogus'");
+    janus_error(&f, s, h, "{\"janus\":\"bogus\",\"transaction\":\"t\"}", s, "t", 453,
+                "Unknown request 'bogus'");
+    janus_error(&f, s, h, "{\"janus\":\"attach\",\"transaction\":\"t\"}", s, "t", 457,
+                "Unhandled request 'attach' at this path");
     /* Janus answers keepalive on a handle path too. */
     int rc;
-    expect_plain(call(&f, s, h, "{\"janus\":\"keepalive\",\"transaction\":\"t\"}", &rc), "ack", s,
+    expect_plain(janus(&f, s, h, "{\"janus\":\"keepalive\",\"transaction\":\"t\"}", &rc), "ack", s,
                  "t");
-    call_error(&f, s, h, "{\"janus\":\"destroy\",\"transaction\":\"t\"}", s, "t", 457,
-               "Unhandled request 'destroy' at this path");
-    call_error(&f, s, 0, "{\"janus\":\"message\",\"transaction\":\"t\",\"body\":{}}", s, "t", 457,
-               "Unhandled request 'message' at this path");
-    call_error(&f, s, 0, "{\"janus\":\"attach\",\"transaction\":\"t\"}", s, "t", 456,
-               "Missing mandatory element (plugin)");
-    call_error(&f, s, 0, "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":1}", s, "t", 467,
-               "Invalid element type (plugin should be a string)");
-    call_error(&f, s, 0, "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.x\"}", s,
-               "t", 460, "No such plugin 'janus.x'");
+    janus_error(&f, s, h, "{\"janus\":\"destroy\",\"transaction\":\"t\"}", s, "t", 457,
+                "Unhandled request 'destroy' at this path");
+    janus_error(&f, s, 0, "{\"janus\":\"message\",\"transaction\":\"t\",\"body\":{}}", s, "t", 457,
+                "Unhandled request 'message' at this path");
+    janus_error(&f, s, 0, "{\"janus\":\"attach\",\"transaction\":\"t\"}", s, "t", 456,
+                "Missing mandatory element (plugin)");
+    janus_error(&f, s, 0, "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":1}", s, "t", 467,
+                "Invalid element type (plugin should be a string)");
+    janus_error(&f, s, 0, "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.x\"}", s,
+                "t", 460, "No such plugin 'janus.x'");
     f.tp.fail_attach = 1;
-    call_error(&f, s, 0,
-               "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.plugin.test\"}", s,
-               "t", 461, "Couldn't attach to plugin: error '-5'");
+    janus_error(&f, s, 0,
+                "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.plugin.test\"}", s,
+                "t", 461, "Couldn't attach to plugin: error '-5'");
     f.tp.fail_attach = 0;
-    call_error(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"t\"}", s, "t", 456,
-               "Missing mandatory element (body)");
-    call_error(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"t\",\"body\":3}", s, "t", 467,
-               "Invalid element type (body should be an object)");
-    call_error(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"t\",\"body\":{},\"jsep\":1}", s,
-               "t", 455, "Invalid jsep object");
-    call_error(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"t\",\"body\":{\"fail\":1}}", s,
-               "t", 462, "Plugin returned a severe (unrecoverable) error");
-    call_error(&f, s, h, "{\"janus\":\"trickle\",\"transaction\":\"t\"}", s, "t", 456,
-               "Missing mandatory element (candidate|candidates)");
+    janus_error(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"t\"}", s, "t", 456,
+                "Missing mandatory element (body)");
+    janus_error(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"t\",\"body\":3}", s, "t", 467,
+                "Invalid element type (body should be an object)");
+    janus_error(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"t\",\"body\":{},\"jsep\":1}", s,
+                "t", 455, "Invalid jsep object");
+    janus_error(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"t\",\"body\":{\"fail\":1}}", s,
+                "t", 462, "Plugin returned a severe (unrecoverable) error");
+    janus_error(&f, s, h, "{\"janus\":\"trickle\",\"transaction\":\"t\"}", s, "t", 456,
+                "Missing mandatory element (candidate|candidates)");
     gw_core_destroy(f.g);
 }
 
@@ -390,23 +179,23 @@ static void test_auth(void)
 {
     struct fix f;
     fix_init(&f, -1, 0);
-    uint64_t s = create_session(&f);
+    uint64_t s = create_session(&f, NULL);
     gw_core_destroy(f.g);
     int calls = 0;
     struct gw_core_config cfg = {.plugins = f.regs, .auth = deny_all, .auth_ctx = &calls};
     ASSERT_EQ(gw_core_create(&cfg, &f.g), 0);
     const char *why = "Unauthorized request (wrong or missing secret/token)";
-    call_error(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"t\"}", 0, "t", 403, why);
+    janus_error(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"t\"}", 0, "t", 403, why);
     /* Auth comes before the session lookup: an unknown session is 403, not 458. */
-    call_error(&f, s, 0, "{\"janus\":\"keepalive\",\"transaction\":\"t\"}", s, "t", 403, why);
+    janus_error(&f, s, 0, "{\"janus\":\"keepalive\",\"transaction\":\"t\"}", s, "t", 403, why);
     ASSERT_EQ(calls, 2);
     /* Draining is checked before authorization, as in Janus. */
     gw_core_set_accepting(f.g, false);
-    call_error(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"t\"}", 0, "t", 472,
-               "Currently not accepting new sessions");
+    janus_error(&f, 0, 0, "{\"janus\":\"create\",\"transaction\":\"t\"}", 0, "t", 472,
+                "Currently not accepting new sessions");
     ASSERT_EQ(calls, 2);
     int rc;
-    json_t *r = call(&f, 0, 0, "{\"janus\":\"ping\",\"transaction\":\"p\"}", &rc);
+    json_t *r = janus(&f, 0, 0, "{\"janus\":\"ping\",\"transaction\":\"p\"}", &rc);
     ASSERT_EQ(rc, 0);
     json_decref(r);
     ASSERT_EQ(calls, 2);
@@ -417,13 +206,13 @@ static void test_attach_detach_destroy(void)
 {
     struct fix f;
     fix_init(&f, -1, 0);
-    uint64_t s = create_session(&f);
+    uint64_t s = create_session(&f, NULL);
     uint64_t h1 = attach(&f, s), h2 = attach(&f, s);
     ASSERT_NE(h1, h2);
     ASSERT_EQ(f.tp.creates, 2);
     int rc;
-    expect_plain(call(&f, s, h1, "{\"janus\":\"detach\",\"transaction\":\"d\"}", &rc), "success", s,
-                 "d");
+    expect_plain(janus(&f, s, h1, "{\"janus\":\"detach\",\"transaction\":\"d\"}", &rc), "success",
+                 s, "d");
     ASSERT_EQ(f.tp.destroys, 1);
     json_t *ev = take(&f, s, 1, 0, 1);
     json_t *e = json_array_get(ev, 0);
@@ -434,30 +223,30 @@ static void test_attach_detach_destroy(void)
     json_decref(ev);
     char want[128];
     snprintf(want, sizeof want, "No such handle %" PRIu64 " in session %" PRIu64, h1, s);
-    call_error(&f, s, h1, "{\"janus\":\"detach\",\"transaction\":\"d\"}", s, "d", 459, want);
-    expect_plain(call(&f, s, h2, "{\"janus\":\"hangup\",\"transaction\":\"h\"}", &rc), "success", s,
-                 "h");
+    janus_error(&f, s, h1, "{\"janus\":\"detach\",\"transaction\":\"d\"}", s, "d", 459, want);
+    expect_plain(janus(&f, s, h2, "{\"janus\":\"hangup\",\"transaction\":\"h\"}", &rc), "success",
+                 s, "h");
     ASSERT_EQ(f.tp.hangups, 1);
     /* As in Janus: with no PeerConnection only the plugin is told (no `hangup` event), and
      * only once until media is negotiated again. */
     json_decref(take(&f, s, 5, 0, 0));
-    expect_plain(call(&f, s, h2, "{\"janus\":\"HANGUP\",\"transaction\":\"h\"}", &rc), "success", s,
-                 "h");
+    expect_plain(janus(&f, s, h2, "{\"janus\":\"HANGUP\",\"transaction\":\"h\"}", &rc), "success",
+                 s, "h");
     ASSERT_EQ(f.tp.hangups, 1);
-    json_decref(call(&f, s, h2,
-                     "{\"janus\":\"message\",\"transaction\":\"m\",\"body\":{},"
-                     "\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}",
-                     &rc));
-    json_decref(call(&f, s, h2, "{\"janus\":\"hangup\",\"transaction\":\"h\"}", &rc));
+    json_decref(janus(&f, s, h2,
+                      "{\"janus\":\"message\",\"transaction\":\"m\",\"body\":{},"
+                      "\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}",
+                      &rc));
+    json_decref(janus(&f, s, h2, "{\"janus\":\"hangup\",\"transaction\":\"h\"}", &rc));
     ASSERT_EQ(f.tp.hangups, 2);
-    expect_plain(call(&f, s, 0, "{\"janus\":\"claim\",\"transaction\":\"c\"}", &rc), "success", s,
+    expect_plain(janus(&f, s, 0, "{\"janus\":\"claim\",\"transaction\":\"c\"}", &rc), "success", s,
                  "c");
-    expect_plain(call(&f, s, 0, "{\"janus\":\"destroy\",\"transaction\":\"x\"}", &rc), "success", s,
-                 "x");
+    expect_plain(janus(&f, s, 0, "{\"janus\":\"destroy\",\"transaction\":\"x\"}", &rc), "success",
+                 s, "x");
     ASSERT_EQ(f.tp.destroys, 2);
     ASSERT_EQ(gw_core_session_count(f.g), 0);
     snprintf(want, sizeof want, "No such session %" PRIu64, s);
-    call_error(&f, s, 0, "{\"janus\":\"keepalive\",\"transaction\":\"k\"}", s, "k", 458, want);
+    janus_error(&f, s, 0, "{\"janus\":\"keepalive\",\"transaction\":\"k\"}", s, "k", 458, want);
     gw_core_destroy(f.g);
 }
 
@@ -465,11 +254,11 @@ static void test_message(void)
 {
     struct fix f;
     fix_init(&f, -1, 0);
-    uint64_t s = create_session(&f);
+    uint64_t s = create_session(&f, NULL);
     uint64_t h = attach(&f, s);
     int rc;
     json_t *r =
-        call(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"m\",\"body\":{\"x\":1}}", &rc);
+        janus(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"m\",\"body\":{\"x\":1}}", &rc);
     ASSERT_EQ(rc, 0);
     ASSERT_STREQ(str_at(r, "janus"), "success");
     ASSERT_UEQ(int_at(r, "session_id"), s);
@@ -479,10 +268,10 @@ static void test_message(void)
     ASSERT_STREQ(str_at(pd, "plugin"), "janus.plugin.test");
     ASSERT_EQ(int_at(json_object_get(json_object_get(pd, "data"), "echo"), "x"), 1);
     json_decref(r);
-    r = call(&f, s, h,
-             "{\"janus\":\"message\",\"transaction\":\"q\",\"body\":{\"async\":1},"
-             "\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}",
-             &rc);
+    r = janus(&f, s, h,
+              "{\"janus\":\"message\",\"transaction\":\"q\",\"body\":{\"async\":1},"
+              "\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\"}}",
+              &rc);
     ASSERT_EQ(rc, 0);
     expect_plain(r, "ack", s, "q");
     json_t *ev = take(&f, s, 1, 0, 1);
@@ -497,14 +286,14 @@ static void test_message(void)
     ASSERT_STREQ(str_at(json_object_get(e, "jsep"), "type"), "answer");
     json_decref(ev);
     /* Trickle: one candidate, then a list ending with completed. */
-    r = call(&f, s, h,
-             "{\"janus\":\"trickle\",\"transaction\":\"t\",\"candidate\":{\"candidate\":\"a\"}}",
-             &rc);
+    r = janus(&f, s, h,
+              "{\"janus\":\"trickle\",\"transaction\":\"t\",\"candidate\":{\"candidate\":\"a\"}}",
+              &rc);
     expect_plain(r, "ack", s, "t");
-    r = call(&f, s, h,
-             "{\"janus\":\"trickle\",\"transaction\":\"t\",\"candidates\":[{\"candidate\":\"b\"},"
-             "{\"completed\":true}]}",
-             &rc);
+    r = janus(&f, s, h,
+              "{\"janus\":\"trickle\",\"transaction\":\"t\",\"candidates\":[{\"candidate\":\"b\"},"
+              "{\"completed\":true}]}",
+              &rc);
     expect_plain(r, "ack", s, "t");
     struct gw_handle *hd;
     ASSERT_EQ(gw_core_handle_get(f.g, s, h, &hd), 0);
@@ -524,7 +313,7 @@ static void test_queue(void)
 {
     struct fix f;
     fix_init(&f, -1, 4);
-    uint64_t s = create_session(&f);
+    uint64_t s = create_session(&f, NULL);
     uint64_t h = attach(&f, s);
     struct gw_handle *hd;
     ASSERT_EQ(gw_core_handle_get(f.g, s, h, &hd), 0);
@@ -533,7 +322,7 @@ static void test_queue(void)
         char text[128];
         snprintf(text, sizeof text,
                  "{\"janus\":\"message\",\"transaction\":\"%d\",\"body\":{\"async\":1}}", i);
-        json_decref(call(&f, s, h, text, NULL));
+        json_decref(janus(&f, s, h, text, NULL));
     }
     struct gw_session *ss;
     ASSERT_EQ(gw_core_session_get(f.g, s, &ss), 0);
@@ -575,14 +364,14 @@ static void test_take_wakes(void)
 {
     struct fix f;
     fix_init(&f, -1, 0);
-    uint64_t s = create_session(&f);
+    uint64_t s = create_session(&f, NULL);
     uint64_t h = attach(&f, s);
     struct waiter w = {0};
     ASSERT_EQ(gw_core_session_get(f.g, s, &w.s), 0);
     pthread_t t;
     ASSERT_EQ(pthread_create(&t, NULL, wait_events, &w), 0);
-    json_decref(call(&f, s, h,
-                     "{\"janus\":\"message\",\"transaction\":\"w\",\"body\":{\"async\":1}}", NULL));
+    json_decref(janus(
+        &f, s, h, "{\"janus\":\"message\",\"transaction\":\"w\",\"body\":{\"async\":1}}", NULL));
     ASSERT_EQ(pthread_join(t, NULL), 0);
     ASSERT_EQ(w.n, 1);
     ASSERT_STREQ(str_at(json_array_get(w.got, 0), "janus"), "event");
@@ -600,14 +389,14 @@ static void test_timeout(void)
 {
     struct fix f;
     fix_init(&f, 2, 0);
-    uint64_t a = create_session(&f), b = create_session(&f);
+    uint64_t a = create_session(&f, NULL), b = create_session(&f, NULL);
     attach(&f, a);
     attach(&f, a);
     struct gw_session *held;
     ASSERT_EQ(gw_core_session_get(f.g, a, &held), 0);
     f.now += 1500000;
     int rc;
-    json_decref(call(&f, b, 0, "{\"janus\":\"keepalive\",\"transaction\":\"k\"}", &rc));
+    json_decref(janus(&f, b, 0, "{\"janus\":\"keepalive\",\"transaction\":\"k\"}", &rc));
     ASSERT_EQ(gw_core_sweep(f.g), 0);
     f.now += 1000000; /* a idle 2.5 s, b 1 s */
     ASSERT_EQ(gw_core_sweep(f.g), 1);
@@ -623,7 +412,7 @@ static void test_timeout(void)
     gw_session_unref(held);
     char want[64];
     snprintf(want, sizeof want, "No such session %" PRIu64, a);
-    call_error(&f, a, 0, "{\"janus\":\"keepalive\",\"transaction\":\"k\"}", a, "k", 458, want);
+    janus_error(&f, a, 0, "{\"janus\":\"keepalive\",\"transaction\":\"k\"}", a, "k", 458, want);
     /* 0 = never. */
     gw_core_set_session_timeout(f.g, 0);
     f.now += 1000000000;
@@ -632,21 +421,16 @@ static void test_timeout(void)
     gw_core_destroy(f.g);
 }
 
-struct churn {
-    struct fix *f;
-    int rounds;
-};
-
 /* One client's life, many times: create, attach, async message, poll, detach or destroy. */
 static void *churn_client(void *arg)
 {
-    struct churn *c = arg;
+    struct fix_worker *c = arg;
     for (int i = 0; i < c->rounds; i++) {
-        uint64_t s = create_session(c->f);
+        uint64_t s = create_session(c->f, NULL);
         uint64_t h = attach(c->f, s);
-        json_decref(call(c->f, s, h,
-                         "{\"janus\":\"message\",\"transaction\":\"m\",\"body\":{\"async\":1}}",
-                         NULL));
+        json_decref(janus(c->f, s, h,
+                          "{\"janus\":\"message\",\"transaction\":\"m\",\"body\":{\"async\":1}}",
+                          NULL));
         struct gw_session *ss;
         if (gw_core_session_get(c->f->g, s, &ss) == 0) {
             json_t *ev;
@@ -655,8 +439,8 @@ static void *churn_client(void *arg)
             gw_session_unref(ss);
         }
         if (i % 2)
-            json_decref(call(c->f, s, h, "{\"janus\":\"detach\",\"transaction\":\"d\"}", NULL));
-        json_decref(call(c->f, s, 0, "{\"janus\":\"destroy\",\"transaction\":\"x\"}", NULL));
+            json_decref(janus(c->f, s, h, "{\"janus\":\"detach\",\"transaction\":\"d\"}", NULL));
+        json_decref(janus(c->f, s, 0, "{\"janus\":\"destroy\",\"transaction\":\"x\"}", NULL));
     }
     return NULL;
 }
@@ -666,7 +450,7 @@ static void test_concurrent(void)
 {
     struct fix f;
     fix_init(&f, 1, 8);
-    struct churn c = {&f, 300};
+    struct fix_worker c = {&f, 300};
     pthread_t t[4];
     for (int i = 0; i < 4; i++)
         ASSERT_EQ(pthread_create(&t[i], NULL, churn_client, &c), 0);
@@ -687,8 +471,8 @@ struct blocked_call {
 static void *send_blocking(void *arg)
 {
     struct blocked_call *b = arg;
-    b->reply = call(b->f, b->sid, b->hid,
-                    "{\"janus\":\"message\",\"transaction\":\"b\",\"body\":{\"block\":1}}", NULL);
+    b->reply = janus(b->f, b->sid, b->hid,
+                     "{\"janus\":\"message\",\"transaction\":\"b\",\"body\":{\"block\":1}}", NULL);
     return NULL;
 }
 
@@ -698,19 +482,19 @@ static void test_detach_during_hook(void)
 {
     struct fix f;
     fix_init(&f, -1, 16);
-    uint64_t s = create_session(&f);
+    uint64_t s = create_session(&f, NULL);
     uint64_t h = attach(&f, s);
     struct blocked_call b = {&f, s, h, NULL};
     pthread_t t;
     ASSERT_EQ(pthread_create(&t, NULL, send_blocking, &b), 0);
     while (!f.tp.blocked)
         sched_yield();
-    json_t *r = call(&f, s, h, "{\"janus\":\"detach\",\"transaction\":\"d\"}", NULL);
+    json_t *r = janus(&f, s, h, "{\"janus\":\"detach\",\"transaction\":\"d\"}", NULL);
     ASSERT_STREQ(str_at(r, "janus"), "success");
     json_decref(r);
     ASSERT_EQ(f.tp.destroys, 0); /* deferred */
     int code = 0;
-    r = call(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"m\",\"body\":{}}", &code);
+    r = janus(&f, s, h, "{\"janus\":\"message\",\"transaction\":\"m\",\"body\":{}}", &code);
     ASSERT_EQ(code, GW_ERR_HANDLE_NOT_FOUND); /* no new hook on a detached handle */
     json_decref(r);
     f.tp.release = 1;
@@ -726,8 +510,7 @@ static void test_detach_during_hook(void)
 static void test_info_keys(void)
 {
     struct fix f;
-    memset(&f, 0, sizeof f);
-    f.regs[0] = (struct gw_plugin_reg){&tp_plugin, &f.tp};
+    fix_base(&f);
     struct gw_media_info media = {.local_ip = "192.0.2.7", .ice_lite = true, .dtls_mtu = 1400};
     struct gw_core_config cfg = {.plugins = f.regs,
                                  .api_secret_on = true,
@@ -738,7 +521,7 @@ static void test_info_keys(void)
     struct gw_transport_info http = {"janus.transport.http", "REST", "us", "HTTP", "0.1.0", 1};
     ASSERT_EQ(gw_core_transport_add(f.g, &http), 0);
     int rc;
-    json_t *r = call(&f, 0, 0, "{\"janus\":\"INFO\",\"transaction\":\"i\"}", &rc);
+    json_t *r = janus(&f, 0, 0, "{\"janus\":\"INFO\",\"transaction\":\"i\"}", &rc);
     ASSERT_EQ(rc, 0);
     static const struct {
         const char *key;
@@ -821,31 +604,31 @@ static void test_quirks(void)
 {
     struct fix f;
     fix_init(&f, -1, 0);
-    uint64_t s = create_session(&f);
+    uint64_t s = create_session(&f, NULL);
     /* A session_id that is not an integer reads as none: the root path answers. */
-    call_error(&f, 0, 0, "{\"janus\":\"keepalive\",\"transaction\":\"t\",\"session_id\":\"x\"}", 0,
-               "t", 457, "Unhandled request 'keepalive' at this path");
+    janus_error(&f, 0, 0, "{\"janus\":\"keepalive\",\"transaction\":\"t\",\"session_id\":\"x\"}", 0,
+                "t", 457, "Unhandled request 'keepalive' at this path");
     /* Errors before the transaction is known still name the session. */
-    call_error(&f, s, 0, "{\"janus\":\"keepalive\"}", s, NULL, 456,
-               "Missing mandatory element (transaction)");
+    janus_error(&f, s, 0, "{\"janus\":\"keepalive\"}", s, NULL, 456,
+                "Missing mandatory element (transaction)");
     int rc;
-    expect_plain(call(&f, s, 0, "{\"janus\":\"KeepAlive\",\"transaction\":\"k\"}", &rc), "ack", s,
+    expect_plain(janus(&f, s, 0, "{\"janus\":\"KeepAlive\",\"transaction\":\"k\"}", &rc), "ack", s,
                  "k");
-    json_t *r = call(&f, 0, 0, "{\"janus\":\"Ping\",\"transaction\":\"p\"}", &rc);
+    json_t *r = janus(&f, 0, 0, "{\"janus\":\"Ping\",\"transaction\":\"p\"}", &rc);
     ASSERT_STREQ(str_at(r, "janus"), "pong");
     json_decref(r);
-    call_error(&f, s, 0,
-               "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.plugin.test\","
-               "\"opaque_id\":5}",
-               s, "t", 467, "Invalid element type (opaque_id should be a string)");
-    call_error(&f, s, 0,
-               "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.plugin.test\","
-               "\"loop_index\":\"x\"}",
-               s, "t", 467, "Invalid element type (loop_index should be a positive integer)");
-    r = call(&f, s, 0,
-             "{\"janus\":\"attach\",\"transaction\":\"a\",\"plugin\":\"janus.plugin.test\","
-             "\"opaque_id\":\"abc\"}",
-             &rc);
+    janus_error(&f, s, 0,
+                "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.plugin.test\","
+                "\"opaque_id\":5}",
+                s, "t", 467, "Invalid element type (opaque_id should be a string)");
+    janus_error(&f, s, 0,
+                "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.plugin.test\","
+                "\"loop_index\":\"x\"}",
+                s, "t", 467, "Invalid element type (loop_index should be a positive integer)");
+    r = janus(&f, s, 0,
+              "{\"janus\":\"attach\",\"transaction\":\"a\",\"plugin\":\"janus.plugin.test\","
+              "\"opaque_id\":\"abc\"}",
+              &rc);
     ASSERT_EQ(rc, 0);
     uint64_t h = (uint64_t)int_at(json_object_get(r, "data"), "id");
     json_decref(r);
@@ -858,13 +641,13 @@ static void test_quirks(void)
     int calls = 0;
     struct gw_core_config cfg = {.plugins = f.regs, .auth_plugin = only_plain, .auth_ctx = &calls};
     ASSERT_EQ(gw_core_create(&cfg, &f.g), 0);
-    s = create_session(&f);
-    call_error(&f, s, 0, "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.x\"}", s,
-               "t", 460, "No such plugin 'janus.x'");
+    s = create_session(&f, NULL);
+    janus_error(&f, s, 0, "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.x\"}", s,
+                "t", 460, "No such plugin 'janus.x'");
     ASSERT_EQ(calls, 0);
-    call_error(&f, s, 0,
-               "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.plugin.test\"}", s,
-               "t", 405, "Provided token can't access plugin 'janus.plugin.test'");
+    janus_error(&f, s, 0,
+                "{\"janus\":\"attach\",\"transaction\":\"t\",\"plugin\":\"janus.plugin.test\"}", s,
+                "t", 405, "Provided token can't access plugin 'janus.plugin.test'");
     ASSERT_EQ(calls, 1);
     ASSERT_EQ(f.tp.creates, 1); /* the attach with opaque_id above only */
     gw_core_destroy(f.g);
