@@ -89,8 +89,8 @@ static json_t *flags_info(bool alert, bool trickled)
     return flags;
 }
 
-/* The WebRTC part of handle_info. The media layer adds "sdps" {local, remote}, ICE, DTLS and
- * per-m-line media state here once it exists. */
+/* The WebRTC part of handle_info: the flags and trickles the core knows, then what the media
+ * layer adds ("sdps" {local, remote}, ICE, DTLS and per-m-line media state). */
 static void webrtc_info(struct gw_handle *h, json_t *info)
 {
     pthread_mutex_lock(&h->session->lock);
@@ -101,7 +101,10 @@ static void webrtc_info(struct gw_handle *h, json_t *info)
     json_object_set_new(info, "sdps", json_object());
     if (pending)
         json_object_set_new(info, "pending-trickles", json_integer((json_int_t)pending));
-    json_object_set_new(info, "queued-packets", json_integer(0)); /* none without media */
+    json_object_set_new(info, "queued-packets", json_integer(0)); /* we never queue packets */
+    const struct gw_media_ops *m = h->session->core->media_ops;
+    if (m) /* sdps, webrtc {ice, dtls, media} and the media flags when there is a PC */
+        m->info(m->ctx, h, info);
 }
 
 /* The core's part of handle_info. */

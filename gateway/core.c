@@ -75,6 +75,18 @@ static bool handle_detached(struct gw_handle *h)
     return detached;
 }
 
+/* The media layer merges our transport into a plugin's jsep; without one it goes as is. */
+static json_t *client_jsep(struct gw_handle *h, json_t *jsep)
+{
+    const struct gw_media_ops *m = h->session->core->media_ops;
+    if (!jsep || !m)
+        return jsep;
+    json_t *out = NULL;
+    int err = m->local_jsep(m->ctx, h, jsep, &out);
+    json_decref(jsep);
+    return err < 0 ? NULL : out;
+}
+
 static int push_event(struct gw_handle *h, const char *transaction, json_t *data, json_t *jsep)
 {
     struct gw_session *s = h->session;
@@ -90,17 +102,23 @@ static int push_event(struct gw_handle *h, const char *transaction, json_t *data
     json_object_set_new(ev, "plugindata",
                         json_pack("{s:s, s:o}", "plugin", h->reg->plugin->package, "data",
                                   data ? data : json_object()));
+    jsep = client_jsep(h, jsep);
     if (jsep)
         json_object_set_new(ev, "jsep", jsep);
     gw_session_push(s, ev);
     return 0;
 }
 
-/* The media layer is not built yet: no handle has a PeerConnection to send on. */
-static int relay_packet(struct gw_handle *h, int mindex, const uint8_t *pkt, size_t len)
+static int relay_rtp(struct gw_handle *h, int mindex, const uint8_t *pkt, size_t len)
 {
-    (void)h, (void)mindex, (void)pkt, (void)len;
-    return -ENOTCONN;
+    const struct gw_media_ops *m = h->session->core->media_ops;
+    return m ? m->send_rtp(m->ctx, h, mindex, pkt, len) : -ENOTCONN;
+}
+
+static int relay_rtcp(struct gw_handle *h, int mindex, const uint8_t *pkt, size_t len)
+{
+    const struct gw_media_ops *m = h->session->core->media_ops;
+    return m ? m->send_rtcp(m->ctx, h, mindex, pkt, len) : -ENOTCONN;
 }
 
 static int relay_data(struct gw_handle *h, const char *label, bool binary, const uint8_t *buf,
@@ -110,10 +128,14 @@ static int relay_data(struct gw_handle *h, const char *label, bool binary, const
     return -ENOTCONN;
 }
 
-/* Without a PeerConnection there is nothing to close (and Janus sends no hangup then). */
+/* The PeerConnection goes (a hangup event "Close PC" when there was one); the plugin is told
+ * through hangup_media like for any hangup. */
 static int close_pc(struct gw_handle *h)
 {
-    return handle_detached(h) ? -ENOENT : 0;
+    if (handle_detached(h))
+        return -ENOENT;
+    gw_handle_hangup(h, "Close PC");
+    return 0;
 }
 
 static int end_session(struct gw_handle *h)
@@ -158,6 +180,7 @@ int gw_core_create(const struct gw_core_config *cfg, struct gw_core **out)
     g->accepting = true;
     g->clock = cfg->clock;
     g->plugins = cfg->plugins;
+    g->media_ops = cfg->media_ops;
     g->auth = cfg->auth;
     g->auth_plugin = cfg->auth_plugin;
     g->auth_ctx = cfg->auth_ctx;
@@ -167,8 +190,8 @@ int gw_core_create(const struct gw_core_config *cfg, struct gw_core **out)
     g->token_auth_on = cfg->token_auth_on;
     media_init(&g->media, cfg->media);
     g->cb.push_event = push_event;
-    g->cb.relay_rtp = relay_packet;
-    g->cb.relay_rtcp = relay_packet;
+    g->cb.relay_rtp = relay_rtp;
+    g->cb.relay_rtcp = relay_rtcp;
     g->cb.relay_data = relay_data;
     g->cb.close_pc = close_pc;
     g->cb.end_session = end_session;

@@ -169,6 +169,54 @@ struct gw_transport_info {
     int version;
 };
 
+/* The media layer's side, given to the core at creation (gw_core_config.media_ops; NULL = no
+ * media layer: a jsep then reaches the plugin untouched and nothing is sent). Every hook may be
+ * called from any thread with no core lock held; `h` is borrowed. */
+struct gw_media_ops {
+    void *ctx;
+    /* A client's jsep (borrowed) arrived with a message on `h`: check it, create or update the
+     * PeerConnection, and set *plugin_jsep to what the plugin gets (a new reference: the SDP
+     * without transport attributes). 0, or a Janus error code (464 unknown type, 465 invalid
+     * SDP, 469 unexpected answer, 471 wrong state) with `reason` filled. */
+    int (*remote_jsep)(void *ctx, struct gw_handle *h, json_t *jsep, json_t **plugin_jsep,
+                       char *reason, size_t rlen);
+    /* A plugin pushes a jsep (borrowed) on `h`: set *client_jsep to what the client gets (a new
+     * reference: our ICE and DTLS attributes and candidates merged in). May wait briefly for
+     * candidate gathering. 0 or negative errno (the event then goes without a jsep). */
+    int (*local_jsep)(void *ctx, struct gw_handle *h, json_t *jsep, json_t **client_jsep);
+    /* Trickle candidates were queued on `h` (gw_handle_trickles_take them when ready). */
+    void (*trickled)(void *ctx, struct gw_handle *h);
+    /* Hang up `h`'s PeerConnection, if any: queue {"janus":"hangup","reason":R} and stop
+     * media. True when there was one. */
+    bool (*hangup)(void *ctx, struct gw_handle *h, const char *reason);
+    /* `h` is being detached: free its PeerConnection (after this no media hook runs on it). */
+    void (*detached)(void *ctx, struct gw_handle *h);
+    /* The plugin's relay_rtp / relay_rtcp / relay_data. */
+    int (*send_rtp)(void *ctx, struct gw_handle *h, int mindex, const uint8_t *pkt, size_t len);
+    int (*send_rtcp)(void *ctx, struct gw_handle *h, int mindex, const uint8_t *pkt, size_t len);
+    /* handle_info's WebRTC part: fills `info` (borrowed) with flags/sdps/webrtc keys. */
+    void (*info)(void *ctx, struct gw_handle *h, json_t *info);
+};
+
+/* The media layer's per-handle state (its PeerConnection), an opaque pointer the media layer
+ * sets and reads; NULL when none. Any thread (atomic). */
+void *gw_handle_media(const struct gw_handle *h);
+void gw_handle_set_media(struct gw_handle *h, void *media);
+/* The plugin's vtable and context of a handle, for the media layer's hooks (setup_media,
+ * incoming_rtp, ...): call them between gw_handle_hook_enter and gw_handle_hook_leave. */
+const struct gw_plugin_reg *gw_handle_plugin(const struct gw_handle *h);
+void *gw_handle_plugin_state(const struct gw_handle *h);
+/* Guards a plugin hook call on `h`: enter returns false when the handle is detached (do not
+ * call). destroy_session waits for every entered hook to leave. Any thread. */
+bool gw_handle_hook_enter(struct gw_handle *h);
+void gw_handle_hook_leave(struct gw_handle *h);
+/* Queues an event (stolen) on the handle's session, for the media layer's webrtcup, media,
+ * slowlink and hangup events. */
+void gw_handle_push(struct gw_handle *h, json_t *event);
+/* The media layer lost the PeerConnection (ICE failed, DTLS alert, ...): the plugin is told
+ * (hangup_media, once per negotiation). The media layer queued the hangup event itself. */
+void gw_handle_media_hangup(struct gw_handle *h);
+
 struct gw_core_config {
     const struct gw_plugin_reg *plugins; /* borrowed, must outlive the core; may be NULL */
     int64_t session_timeout_s;           /* 0 = never; < 0 = the default (60) */
@@ -181,8 +229,9 @@ struct gw_core_config {
     gw_auth_plugin_fn auth_plugin;
     bool api_secret_on; /* what `info` says as "api_secret" */
     bool token_auth_on; /* "auth_token"; also keeps a handle's token for the Admin API */
-    const struct gw_media_info *media; /* NULL = the defaults of struct gw_media_info */
-    const char *log_path;              /* `info`'s "log-path"; NULL = logging to the console */
+    const struct gw_media_info *media;    /* NULL = the defaults of struct gw_media_info */
+    const char *log_path;                 /* `info`'s "log-path"; NULL = logging to the console */
+    const struct gw_media_ops *media_ops; /* borrowed; NULL = no media layer */
 };
 
 /* Transport-provided context of one request. */

@@ -27,6 +27,7 @@ struct gw_handle {
     bool detached;          /* under session lock */
     int hooks;              /* plugin hooks running on this handle; under session lock */
     bool destroy_pending;   /* detached while hooks ran: the last one out destroys */
+    _Atomic(void *) media;  /* the media layer's PeerConnection, or NULL */
     bool alert;             /* hung up (Janus's "alert" flag); under session lock */
     bool trickled;          /* a trickle arrived (Janus's "trickle" flag); under session lock */
     json_t *trickles;       /* array; under session lock */
@@ -69,6 +70,7 @@ struct gw_core {
     const char *log_path;
     bool api_secret_on, token_auth_on;
     struct gw_media_info media;           /* defaults filled in */
+    const struct gw_media_ops *media_ops; /* NULL = no media layer */
     struct gw_transport_info *transports; /* owned copies, under core lock */
     size_t ntransports;
     struct gw_plugin_callbacks cb;
@@ -150,12 +152,9 @@ int gw_handle_attach(struct gw_session *s, const struct gw_plugin_reg *reg, cons
 struct gw_handle *gw_session_handle_find(struct gw_session *s, uint64_t id);
 /* Unlinks a handle and tells its plugin. -ENOENT if already detached. */
 int gw_handle_detach(struct gw_handle *h);
-/* Guards a plugin hook call on `h` (handle_message, hangup_media, query_session): enter
- * returns false when the handle is already detached (do not call the hook). While a hook runs, a
- * detach unlinks the handle at once but defers destroy_session to the last hook's leave, so a
- * plugin never sees its state freed under a running hook. */
-bool gw_handle_hook_enter(struct gw_handle *h);
-void gw_handle_hook_leave(struct gw_handle *h);
+/* gw_handle_hook_enter/leave (core.h): while a hook runs, a detach unlinks the handle at once
+ * but defers destroy_session to the last hook's leave, so a plugin never sees its state freed
+ * under a running hook. */
 /* gw_handle_detach, then a `detached` event for the session's pollers (detach, end_session,
  * the Admin API's detach_handle). */
 int gw_handle_detach_notify(struct gw_handle *h);

@@ -447,6 +447,9 @@ int gw_handle_detach(struct gw_handle *h)
     bool now = h->hooks == 0;
     h->destroy_pending = !now;
     pthread_mutex_unlock(&s->lock);
+    const struct gw_media_ops *m = s->core->media_ops;
+    if (m) /* the PeerConnection goes first: no media hook runs after this */
+        m->detached(m->ctx, h);
     if (now) {
         h->reg->plugin->destroy_session(h->reg->ctx, h, h->state);
         gw_handle_unref(h); /* the list's */
@@ -490,9 +493,16 @@ int gw_handle_detach_notify(struct gw_handle *h)
 
 void gw_handle_hangup(struct gw_handle *h, const char *reason)
 {
-    /* The media layer will send {"janus":"hangup",...,"reason":reason} here when there was a
+    /* The media layer queues {"janus":"hangup",...,"reason":reason} when there was a
      * PeerConnection; without one Janus tells only the plugin, once. */
-    (void)reason;
+    const struct gw_media_ops *m = h->session->core->media_ops;
+    if (m)
+        m->hangup(m->ctx, h, reason);
+    gw_handle_media_hangup(h);
+}
+
+void gw_handle_media_hangup(struct gw_handle *h)
+{
     pthread_mutex_lock(&h->session->lock);
     bool tell = !h->alert && !h->detached;
     h->alert = true;
@@ -587,4 +597,29 @@ int gw_core_sweep(struct gw_core *g)
     }
     free(expired);
     return (int)n;
+}
+
+void *gw_handle_media(const struct gw_handle *h)
+{
+    return atomic_load(&((struct gw_handle *)h)->media);
+}
+
+void gw_handle_set_media(struct gw_handle *h, void *media)
+{
+    atomic_store(&h->media, media);
+}
+
+const struct gw_plugin_reg *gw_handle_plugin(const struct gw_handle *h)
+{
+    return h->reg;
+}
+
+void *gw_handle_plugin_state(const struct gw_handle *h)
+{
+    return h->state;
+}
+
+void gw_handle_push(struct gw_handle *h, json_t *event)
+{
+    gw_session_push(h->session, event);
 }

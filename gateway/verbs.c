@@ -109,6 +109,16 @@ static int do_message(struct gw_route *r, json_t **reply)
     json_t *jsep = json_object_get(r->req, "jsep");
     if (jsep && !json_is_object(jsep))
         return gw_fail(reply, r->sid, r->tr, GW_ERR_INVALID_JSON_OBJECT, "Invalid jsep object");
+    json_t *plugin_jsep = NULL; /* what the plugin sees: the SDP without our transport */
+    const struct gw_media_ops *m = r->g->media_ops;
+    if (jsep && m) {
+        char why[256] = "";
+        int code = m->remote_jsep(m->ctx, r->h, jsep, &plugin_jsep, why, sizeof why);
+        if (code)
+            return gw_fail(reply, r->sid, r->tr, code, "%s", why);
+    } else if (jsep) {
+        plugin_jsep = json_incref(jsep);
+    }
     if (jsep) { /* a new negotiation: a later hangup tells the plugin again */
         pthread_mutex_lock(&r->s->lock);
         r->h->alert = false;
@@ -116,11 +126,15 @@ static int do_message(struct gw_route *r, json_t **reply)
     }
     const struct gw_plugin_reg *reg = r->h->reg;
     json_t *result = NULL;
-    if (!gw_handle_hook_enter(r->h))
+    if (!gw_handle_hook_enter(r->h)) {
+        json_decref(plugin_jsep);
         return gw_fail(reply, r->sid, r->tr, GW_ERR_HANDLE_NOT_FOUND, "No such handle %" PRIu64,
                        r->h->id);
-    int rc = reg->plugin->handle_message(reg->ctx, r->h, r->h->state, r->tr, body, jsep, &result);
+    }
+    int rc =
+        reg->plugin->handle_message(reg->ctx, r->h, r->h->state, r->tr, body, plugin_jsep, &result);
     gw_handle_hook_leave(r->h);
+    json_decref(plugin_jsep);
     if (rc == GW_PLUGIN_ASYNC) {
         json_decref(result);
         *reply = gw_message("ack", r->sid, r->tr);
@@ -169,6 +183,8 @@ static int do_trickle(struct gw_route *r, json_t **reply)
                 gw_handle_trickle_push(r->h, json_incref(c));
         }
     }
+    if (r->g->media_ops)
+        r->g->media_ops->trickled(r->g->media_ops->ctx, r->h);
     *reply = gw_message("ack", r->sid, r->tr);
     return 0;
 }
