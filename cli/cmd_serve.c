@@ -80,7 +80,18 @@ static void opts_from_config(const struct serve_config *c, struct serve_opts *o)
                .videoroom_admin_key = c->videoroom.admin_key,
                .videoroom_rooms_file = c->videoroom.rooms_file,
                .videoroom_rooms = c->videoroom.rooms,
-               .record_all = c->videoroom.record_all},
+               .record_all = c->videoroom.record_all,
+               .media_loops = (unsigned)c->media.loops,
+               .no_media_timer_s = (unsigned)c->media.no_media_timer,
+               .cert_pem = c->media.cert_pem,
+               .cert_key = c->media.cert_key,
+               .ice_enforce_list = c->nat.ice_enforce_list,
+               .ice_ignore_list = c->nat.ice_ignore_list,
+               .rtp_port_range = c->nat.rtp_port_range,
+               .stun_server = c->nat.stun_server,
+               .nat_1_1 = c->nat.nat_1_1,
+               .ice_tcp = c->nat.ice_tcp,
+               .ipv6 = c->nat.ipv6},
     };
 }
 

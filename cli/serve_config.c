@@ -124,6 +124,42 @@ static const struct vb_config_setting serve_settings[] = {
      .flag = "--record-all", .flag_sets = true, .def_bool = false,
      .help = "compliance mode: record every publisher of every room, whatever the room or the "
              "client asks"},
+
+    {.key = "media.loops", .type = VB_CONFIG_INT, .offset = OFF(media.loops),
+     .flag = "--media-loops", .arg = "N", .def_int = 0, .min = 0, .max = 256,
+     .help = "media loop threads (each PeerConnection lives on one); 0 = one per online CPU"},
+    {.key = "media.no_media_timer", .type = VB_CONFIG_INT, .offset = OFF(media.no_media_timer),
+     .flag = "--no-media-timer", .arg = "S", .def_int = 1, .min = 1, .max = 3600,
+     .help = "seconds without packets on an m-line before a `media` event says receiving:false"},
+    {.key = "media.cert_pem", .type = VB_CONFIG_STRING, .offset = OFF(media.cert_pem),
+     .flag = "--cert-pem", .arg = "FILE", .def_str = "",
+     .help = "DTLS certificate (PEM); empty = an ECDSA P-256 certificate generated at start"},
+    {.key = "media.cert_key", .type = VB_CONFIG_STRING, .offset = OFF(media.cert_key),
+     .flag = "--cert-key", .arg = "FILE", .def_str = "",
+     .help = "private key of --cert-pem (PEM)"},
+
+    {.key = "nat.ice_enforce_list", .type = VB_CONFIG_STRING, .offset = OFF(nat.ice_enforce_list),
+     .flag = "--ice-enforce-list", .arg = "LIST", .def_str = "",
+     .help = "comma list of interface names or IP prefixes ICE gathers on; empty = every "
+             "interface but the ignored ones"},
+    {.key = "nat.ice_ignore_list", .type = VB_CONFIG_STRING, .offset = OFF(nat.ice_ignore_list),
+     .flag = "--ice-ignore-list", .arg = "LIST", .def_str = "vmnet",
+     .help = "comma list of interface names or IP prefixes ICE never gathers on"},
+    {.key = "nat.rtp_port_range", .type = VB_CONFIG_STRING, .offset = OFF(nat.rtp_port_range),
+     .flag = "--rtp-port-range", .arg = "MIN-MAX", .def_str = "",
+     .help = "UDP ports for media; empty = any port"},
+    {.key = "nat.stun_server", .type = VB_CONFIG_STRING, .offset = OFF(nat.stun_server),
+     .flag = "--stun-server", .arg = "HOST[:PORT]", .def_str = "",
+     .help = "STUN server for a server-reflexive candidate; empty = none"},
+    {.key = "nat.nat_1_1", .type = VB_CONFIG_STRING, .offset = OFF(nat.nat_1_1),
+     .flag = "--nat-1-1", .arg = "IPS", .def_str = "",
+     .help = "public IPs (comma list) advertised instead of our host addresses (1:1 NAT)"},
+    {.key = "nat.ice_tcp", .type = VB_CONFIG_BOOL, .offset = OFF(nat.ice_tcp),
+     .flag = "--ice-tcp", .flag_sets = true, .def_bool = false,
+     .help = "also gather ICE-TCP candidates"},
+    {.key = "nat.ipv6", .type = VB_CONFIG_BOOL, .offset = OFF(nat.ipv6),
+     .flag = "--ipv6", .flag_sets = true, .def_bool = false,
+     .help = "also gather on IPv6 addresses"},
 };
 /* clang-format on */
 

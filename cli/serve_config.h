@@ -65,6 +65,21 @@ struct serve_config {
         json_t *rooms;    /* a JSON array of objects (room keys are the plugin's to check) */
         bool record_all;
     } videoroom;
+    struct {
+        int64_t loops;          /* media loop threads; 0 = one per online CPU */
+        int64_t no_media_timer; /* seconds without media before `media` receiving:false */
+        char *cert_pem;         /* DTLS certificate (PEM); "" = generated at start */
+        char *cert_key;         /* its private key (PEM) */
+    } media;
+    struct {
+        char *ice_enforce_list; /* interfaces / IPs to gather on; "" = all but the ignored */
+        char *ice_ignore_list;  /* interfaces / IPs to skip */
+        char *rtp_port_range;   /* "MIN-MAX"; "" = any port */
+        char *stun_server;      /* "HOST[:PORT]"; "" = none */
+        char *nat_1_1;          /* public IPs advertised instead of ours; "" = off */
+        bool ice_tcp;
+        bool ipv6;
+    } nat;
 };
 
 /* Loads the settings from the serve subcommand's argv (argv[0] = "serve"): the defaults, then

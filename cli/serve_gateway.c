@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/serve_gateway.h"
 #include "common/xalloc.h"
@@ -15,14 +16,24 @@
 #include "gateway/core.h"
 #include "gateway/http.h"
 #include "gateway/sweeper.h"
+#include "gateway/dtls/dtls.h"
+#include "gateway/echotest/echotest.h"
+#include "gateway/ice/ice.h"
+#include "gateway/media/media.h"
 #include "gateway/videoroom/videoroom.h"
 
 #define VR_PACKAGE "janus.plugin.videoroom"
 
 struct serve_gateway {
     struct gw_auth *auth;
+    struct ice_config ice;
+    bool ice_inited;
+    struct ice_loops *loops;
+    struct dtls_cert *cert;
+    struct gw_media *media;
     struct vr *videoroom;
-    struct gw_plugin_reg plugins[2]; /* the compiled-in plugins; ends with a NULL plugin */
+    struct echotest *echotest;
+    struct gw_plugin_reg plugins[3]; /* the compiled-in plugins; ends with a NULL plugin */
     struct gw_core *core;
     struct gw_sweeper *sweeper;
     struct gw_admin *admin;
@@ -39,9 +50,70 @@ void serve_gateway_stop(struct serve_gateway *gw)
     gw_sweeper_stop(gw->sweeper);
     gw_admin_destroy(gw->admin);
     gw_core_destroy(gw->core);
+    /* Every PeerConnection's teardown was queued to its loop: let the loops finish them. */
+    for (int i = 0; gw->media && gw_media_pc_count(gw->media) > 0 && i < 500; i++)
+        nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);
+    ice_loops_destroy(gw->loops);
+    gw_media_destroy(gw->media);
+    dtls_cert_destroy(gw->cert);
+    if (gw->ice_inited)
+        ice_config_free(&gw->ice);
+    echotest_destroy(gw->echotest);
     vr_destroy(gw->videoroom);
     gw_auth_destroy(gw->auth);
     free(gw);
+}
+
+/* The media layer: ICE configuration, loops, the DTLS certificate. */
+static int start_media(struct serve_gateway *gw, const struct serve_gw_settings *s,
+                       struct vb_log *log)
+{
+    char err[256] = "";
+    ice_config_init(&gw->ice);
+    gw->ice_inited = true;
+    gw->ice.log = log;
+    gw->ice.ice_tcp = s->ice_tcp;
+    gw->ice.ipv6 = s->ipv6;
+    int rc = ice_config_set_enforce_list(&gw->ice, s->ice_enforce_list ? s->ice_enforce_list : "",
+                                         err, sizeof err);
+    if (rc == 0 && s->ice_ignore_list)
+        rc = ice_config_set_ignore_list(&gw->ice, s->ice_ignore_list, err, sizeof err);
+    if (rc == 0 && s->rtp_port_range)
+        rc = ice_config_set_port_range(&gw->ice, s->rtp_port_range, err, sizeof err);
+    if (rc == 0 && s->stun_server)
+        rc = ice_config_set_stun_server(&gw->ice, s->stun_server, err, sizeof err);
+    if (rc == 0 && s->nat_1_1)
+        rc = ice_config_set_nat_1_1(&gw->ice, s->nat_1_1, err, sizeof err);
+    if (rc == 0)
+        rc = ice_config_prepare(&gw->ice, err, sizeof err);
+    if (rc < 0) {
+        /* Not fatal: the Janus API works without media (a jsep then fails with 471). */
+        vb_log_warn(log, "no WebRTC media: ICE settings: %s", err);
+        return 0;
+    }
+    if (s->cert_pem && s->cert_pem[0])
+        rc = dtls_cert_load(log, s->cert_pem, s->cert_key, NULL, &gw->cert);
+    else
+        rc = dtls_cert_generate(log, &gw->cert);
+    if (rc < 0) {
+        vb_log_error(log, "cannot set up the DTLS certificate: %s", strerror(-rc));
+        return rc;
+    }
+    rc = ice_loops_create(s->media_loops, log, &gw->loops);
+    struct gw_media_config mc = {.loops = gw->loops,
+                                 .ice = &gw->ice,
+                                 .cert = gw->cert,
+                                 .no_media_timer_s = s->no_media_timer_s,
+                                 .log = log};
+    if (rc == 0)
+        rc = gw_media_create(&mc, &gw->media);
+    if (rc < 0) {
+        vb_log_error(log, "cannot start the media loops: %s", strerror(-rc));
+        return rc;
+    }
+    vb_log_info(log, "WebRTC media: %u loop(s), DTLS fingerprint %s", ice_loops_count(gw->loops),
+                dtls_cert_fingerprint(gw->cert));
+    return 0;
 }
 
 /* VideoRoom rooms with signed_tokens: the token must name the plugin and the room. */
@@ -74,6 +146,12 @@ static int start_plugins(struct serve_gateway *gw, const struct serve_gw_setting
         return rc;
     }
     gw->plugins[0] = (struct gw_plugin_reg){vr_plugin(), gw->videoroom};
+    rc = echotest_create(log, &gw->echotest);
+    if (rc < 0) {
+        vb_log_error(log, "cannot start the EchoTest plugin: %s", strerror(-rc));
+        return rc;
+    }
+    gw->plugins[1] = (struct gw_plugin_reg){echotest_plugin(), gw->echotest};
     return 0;
 }
 
@@ -97,7 +175,8 @@ static int start_core(struct serve_gateway *gw, const struct serve_gw_settings *
                                 .max_events = s->max_events,
                                 .server_name = s->server_name,
                                 .api_secret_on = gw_auth_api_secret_on(gw->auth),
-                                .token_auth_on = gw_auth_token_on(gw->auth)};
+                                .token_auth_on = gw_auth_token_on(gw->auth),
+                                .media_ops = gw->media ? gw_media_ops(gw->media) : NULL};
     if (cc.api_secret_on || cc.token_auth_on) {
         cc.auth = gw_auth_request_ok;
         cc.auth_plugin = gw_auth_plugin_ok;
@@ -173,8 +252,9 @@ int serve_gateway_start(const struct serve_gw_settings *s, struct vb_log *log,
                         struct serve_gateway **out)
 {
     struct serve_gateway *gw = xcalloc(1, sizeof *gw);
-    if (start_auth(gw, s, log) < 0 || start_plugins(gw, s, log) < 0 || start_core(gw, s, log) < 0 ||
-        start_rest(gw, s, log) < 0 || start_admin(gw, s, log) < 0) {
+    if (start_auth(gw, s, log) < 0 || start_media(gw, s, log) < 0 ||
+        start_plugins(gw, s, log) < 0 || start_core(gw, s, log) < 0 || start_rest(gw, s, log) < 0 ||
+        start_admin(gw, s, log) < 0) {
         serve_gateway_stop(gw);
         return 1;
     }

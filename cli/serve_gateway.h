@@ -45,6 +45,12 @@ struct serve_gw_settings {
     const char *videoroom_rooms_file; /* NULL or "" = DATA/videoroom-rooms.json */
     const json_t *videoroom_rooms;    /* rooms from the config file; may be NULL */
     bool record_all;
+    /* media */
+    unsigned media_loops; /* 0 = one per online CPU */
+    unsigned no_media_timer_s;
+    const char *cert_pem, *cert_key; /* "" = generated */
+    const char *ice_enforce_list, *ice_ignore_list, *rtp_port_range, *stun_server, *nat_1_1;
+    bool ice_tcp, ipv6;
 };
 
 /* Starts everything; 0, or 1 after logging why (what started is stopped again). `log` is

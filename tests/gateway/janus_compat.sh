@@ -53,7 +53,7 @@ janus_conf() {
     local dir=$1 rest=$2 admin=$3 extra=$4
     local plugins transports
     mkdir -p "$dir/rec"
-    plugins=$(cd "$LIBDIR/plugins" && ls ./*.so | sed 's|^\./||' | grep -vx libjanus_videoroom.so |
+    plugins=$(cd "$LIBDIR/plugins" && ls ./*.so | sed 's|^\./||' | grep -vxE 'libjanus_(videoroom|echotest).so' |
         paste -sd, -)
     transports=$(cd "$LIBDIR/transports" && ls ./*.so | sed 's|^\./||' |
         grep -vx libjanus_http.so | paste -sd, -)

@@ -1,0 +1,368 @@
+/* This file implements a PeerConnection's media path: SRTP unprotect of what arrives (on the
+ * loop), the RTP / RTCP split, the m-line of each packet (by SSRC, learned from the SDP, the
+ * mid header extension or the payload type), RTX unwrapping, receive statistics and the
+ * plugin's incoming hooks; the send path (our SSRC per m-line, SRTP protect, ICE send) that
+ * any thread may use; and the periodic work: receiver reports and the `media` events of the
+ * no-media timer.
+ *
+ * DESIGN: nothing here allocates or blocks per packet. Packets are handled in the buffer libnice
+ * gave (in place) or copied once to the stack for sending, where SRTP needs room for its tag. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/media/media_internal.h"
+
+#define SEND_MAX 1500
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The stream a packet from the peer belongs to (loop, pc->lock not needed for the immutable
+ * parts of a negotiation; the learned SSRC is loop-only). */
+static struct pc_stream *stream_of(struct gw_pc *pc, const uint8_t *pkt, const struct gw_rtp_hdr *h)
+{
+    for (size_t i = 0; i < pc->n_streams; i++)
+        if (pc->streams[i].active && pc->streams[i].ssrc_remote == h->ssrc)
+            return &pc->streams[i];
+    /* Not seen yet: the payload type decides (unique per m-line in what we negotiate), or an
+     * RTX payload type of an m-line. */
+    for (size_t i = 0; i < pc->n_streams; i++) {
+        struct pc_stream *s = &pc->streams[i];
+        if (!s->active)
+            continue;
+        if (s->pt_known[h->pt]) {
+            if (!s->ssrc_remote)
+                s->ssrc_remote = h->ssrc;
+            return s;
+        }
+        for (size_t k = 0; k < s->n_rtx; k++)
+            if (s->rtx_pt[k] == h->pt)
+                return s;
+    }
+    (void)pkt;
+    return NULL;
+}
+
+static void rtp_in(struct gw_pc *pc, uint8_t *buf, size_t len)
+{
+    struct gw_rtp_hdr h;
+    if (gw_rtp_parse(buf, len, &h) < 0)
+        return;
+    struct pc_stream *s = stream_of(pc, buf, &h);
+    if (!s)
+        return;
+    if (h.ssrc != s->ssrc_remote) { /* RTX: back to the original packet, or dropped */
+        int apt = -1;
+        for (size_t k = 0; k < s->n_rtx; k++)
+            if (s->rtx_pt[k] == h.pt)
+                apt = s->rtx_apt[k];
+        if (apt < 0 || !s->ssrc_remote ||
+            gw_rtp_rtx_unwrap(buf, &len, &h, s->ssrc_remote, (uint8_t)apt) < 0)
+            return;
+    }
+    int64_t now = mono_us();
+    if (!s->rx_stats_on) {
+        gw_rtp_rx_stats_init(&s->rx, s->ssrc_remote, s->clock_rate);
+        s->rx_stats_on = true;
+    }
+    gw_rtp_rx_stats_update(&s->rx, h.seq, h.ts, len, now);
+    if (s->video)
+        gw_nack_gen_on_packet(&s->nack, h.seq, now);
+    s->last_rx_us = now;
+    atomic_fetch_add(&s->pkts_in, 1);
+    atomic_fetch_add(&s->bytes_in, len);
+    const struct gw_plugin_reg *reg = gw_handle_plugin(pc->h);
+    if (reg->plugin->incoming_rtp && gw_handle_hook_enter(pc->h)) {
+        reg->plugin->incoming_rtp(reg->ctx, pc->h, gw_handle_plugin_state(pc->h), s->mindex,
+                                  s->video, buf, len);
+        gw_handle_hook_leave(pc->h);
+    }
+}
+
+static struct pc_stream *stream_by_local_ssrc(struct gw_pc *pc, uint32_t ssrc)
+{
+    for (size_t i = 0; i < pc->n_streams; i++)
+        if (pc->streams[i].ssrc_local == ssrc)
+            return &pc->streams[i];
+    return NULL;
+}
+
+static struct pc_stream *stream_by_remote_ssrc(struct gw_pc *pc, uint32_t ssrc)
+{
+    for (size_t i = 0; i < pc->n_streams; i++)
+        if (pc->streams[i].ssrc_remote == ssrc)
+            return &pc->streams[i];
+    return NULL;
+}
+
+static int64_t real_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Protects and sends one plain packet prepared in `buf` (room for the tag). */
+static int protect_send(struct gw_pc *pc, struct vb_srtp *srtp, uint8_t *buf, size_t len,
+                        size_t cap, bool rtcp)
+{
+    int err = rtcp ? vb_srtp_protect_rtcp(srtp, buf, &len, cap)
+                   : vb_srtp_protect_rtp(srtp, buf, &len, cap);
+    return err < 0 ? err : ice_agent_send(pc->agent, buf, len);
+}
+
+/* Answers a NACK about our stream `s` from its retransmission buffer. */
+static void retransmit(struct gw_pc *pc, struct pc_stream *s, const uint8_t *rtcp,
+                       const struct gw_rtcp_block *b, int64_t now)
+{
+    struct vb_srtp *srtp = atomic_load(&pc->srtp);
+    uint16_t seqs[256];
+    size_t n = gw_rtcp_block_nack_seqs(rtcp, b, seqs, 256);
+    for (size_t i = 0; i < n && s->rtx && srtp; i++) {
+        uint8_t buf[SEND_MAX];
+        int len =
+            gw_rtx_buffer_lookup(s->rtx, seqs[i], now, buf, sizeof buf - VB_SRTP_MAX_OVERHEAD);
+        if (len > 0 && protect_send(pc, srtp, buf, (size_t)len, sizeof buf, false) == 0)
+            atomic_fetch_add(&s->retransmitted, 1);
+    }
+}
+
+/* Statistics from the peer's reports; feedback counted. The whole packet goes to the plugin
+ * on the m-line it concerns (the first one when none is named). */
+static void rtcp_in(struct gw_pc *pc, uint8_t *buf, size_t len)
+{
+    struct gw_rtcp_iter it;
+    struct gw_rtcp_block b;
+    gw_rtcp_iter_init(&it, buf, len);
+    struct pc_stream *target = NULL;
+    int64_t now = mono_us();
+    while (gw_rtcp_iter_next(&it, &b) == 1) {
+        struct pc_stream *s = NULL;
+        switch (b.kind) {
+        case GW_RTCP_KIND_SR:
+            s = stream_by_remote_ssrc(pc, b.ssrc);
+            if (s && s->rx_stats_on)
+                gw_rtp_rx_stats_on_sr(&s->rx, b.sr.ntp, now);
+            break;
+        case GW_RTCP_KIND_NACK:
+            s = stream_by_local_ssrc(pc, b.media_ssrc);
+            if (s) {
+                atomic_fetch_add(&s->nacks_in, 1);
+                retransmit(pc, s, buf, &b, now);
+            }
+            break;
+        case GW_RTCP_KIND_RR:
+            for (unsigned r = 0; r < b.reports; r++) {
+                struct gw_rtcp_report_block rb;
+                struct pc_stream *ours;
+                if (gw_rtcp_block_report(buf, &b, r, &rb) == 0 &&
+                    (ours = stream_by_local_ssrc(pc, rb.ssrc)) != NULL) {
+                    pthread_mutex_lock(&ours->send_lock);
+                    if (ours->tx_on)
+                        gw_rtp_tx_stats_on_report(&ours->tx, &rb, real_us());
+                    pthread_mutex_unlock(&ours->send_lock);
+                }
+            }
+            break;
+        case GW_RTCP_KIND_PLI:
+        case GW_RTCP_KIND_FIR:
+            s = stream_by_local_ssrc(pc, b.media_ssrc);
+            if (s)
+                atomic_fetch_add(&s->plis_in, 1);
+            break;
+        default:
+            break;
+        }
+        if (s && !target)
+            target = s;
+    }
+    if (!target && pc->n_streams)
+        target = &pc->streams[0];
+    if (!target)
+        return;
+    const struct gw_plugin_reg *reg = gw_handle_plugin(pc->h);
+    if (reg->plugin->incoming_rtcp && gw_handle_hook_enter(pc->h)) {
+        reg->plugin->incoming_rtcp(reg->ctx, pc->h, gw_handle_plugin_state(pc->h), target->mindex,
+                                   target->video, buf, len);
+        gw_handle_hook_leave(pc->h);
+    }
+}
+
+void pc_recv(struct gw_pc *pc, uint8_t *buf, size_t len)
+{
+    struct vb_srtp *srtp = atomic_load(&pc->srtp);
+    if (!srtp || dtls_demux_classify(buf[0]) != DTLS_DEMUX_RTP || len < GW_RTP_HEADER_MIN)
+        return;
+    if (gw_rtp_is_rtcp(buf, len)) {
+        if (vb_srtp_unprotect_rtcp(srtp, buf, &len) == 0)
+            rtcp_in(pc, buf, len);
+        return;
+    }
+    if (vb_srtp_unprotect_rtp(srtp, buf, &len) == 0)
+        rtp_in(pc, buf, len);
+}
+
+/* ---- sending (any thread) ---- */
+
+static struct pc_stream *stream_at(struct gw_pc *pc, int mindex)
+{
+    if (mindex < 0 || (size_t)mindex >= pc->n_streams)
+        return NULL;
+    struct pc_stream *s = &pc->streams[mindex];
+    return s->active ? s : NULL;
+}
+
+int pc_send_rtp(struct gw_pc *pc, int mindex, const uint8_t *pkt, size_t len)
+{
+    struct vb_srtp *srtp = atomic_load(&pc->srtp);
+    struct pc_stream *s = stream_at(pc, mindex);
+    if (!srtp || !s)
+        return -ENOTCONN;
+    if (len < GW_RTP_HEADER_MIN || len + VB_SRTP_MAX_OVERHEAD > SEND_MAX)
+        return -EMSGSIZE;
+    uint8_t buf[SEND_MAX];
+    memcpy(buf, pkt, len);
+    gw_rtp_set_ssrc(buf, s->ssrc_local);
+    struct gw_rtp_hdr h;
+    if (gw_rtp_parse(buf, len, &h) < 0)
+        return -EBADMSG;
+    int64_t now = mono_us();
+    pthread_mutex_lock(&s->send_lock);
+    if (s->rtx)
+        gw_rtx_buffer_store(s->rtx, buf, len, now);
+    if (!s->tx_on) {
+        gw_rtp_tx_stats_init(&s->tx, s->ssrc_local, s->clock_rate);
+        s->tx_on = true;
+    }
+    gw_rtp_tx_stats_update(&s->tx, h.ts, h.payload_len, now);
+    pthread_mutex_unlock(&s->send_lock);
+    int err = protect_send(pc, srtp, buf, len, sizeof buf, false);
+    if (err == 0) {
+        atomic_fetch_add(&s->pkts_out, 1);
+        atomic_fetch_add(&s->bytes_out, len);
+    }
+    return err;
+}
+
+int pc_send_rtcp(struct gw_pc *pc, int mindex, const uint8_t *pkt, size_t len)
+{
+    struct vb_srtp *srtp = atomic_load(&pc->srtp);
+    struct pc_stream *s = stream_at(pc, mindex);
+    if (!srtp || !s)
+        return -ENOTCONN;
+    if (len < 8 || len + VB_SRTP_MAX_OVERHEAD + 4 > SEND_MAX)
+        return -EMSGSIZE;
+    uint8_t buf[SEND_MAX];
+    memcpy(buf, pkt, len);
+    /* Feedback a plugin relays names the SSRCs it saw; here they become ours (sender) and the
+     * peer's stream on that m-line (media), as Janus does. */
+    struct gw_rtcp_ssrc_map map[PC_MAX_STREAMS];
+    size_t n = 0;
+    for (size_t i = 0; i < pc->n_streams; i++)
+        if (pc->streams[i].ssrc_remote)
+            map[n++] =
+                (struct gw_rtcp_ssrc_map){pc->streams[i].ssrc_local, pc->streams[i].ssrc_remote};
+    if (gw_rtcp_rewrite_ssrcs(buf, len, s->ssrc_local, map, n) < 0)
+        return -EBADMSG;
+    return protect_send(pc, srtp, buf, len, sizeof buf, true);
+}
+
+/* ---- periodic work (loop) ---- */
+
+static void media_event(struct gw_pc *pc, struct pc_stream *s, bool receiving, int64_t quiet_us)
+{
+    json_t *ev = json_pack("{s:s, s:I, s:I, s:s, s:s, s:b}", "janus", "media", "session_id",
+                           (json_int_t)gw_handle_session_id(pc->h), "sender",
+                           (json_int_t)gw_handle_id(pc->h), "mid", s->mid, "type",
+                           s->video ? "video" : "audio", "receiving", receiving);
+    if (!receiving)
+        json_object_set_new(ev, "seconds", json_integer((json_int_t)(quiet_us / 1000000)));
+    gw_handle_push(pc->h, ev);
+}
+
+/* One compound a second: an SR when we send (sender info of our first sending stream, as
+ * Janus does), else an RR, with a report block for every stream we receive, and our CNAME. */
+static void send_reports(struct gw_pc *pc, struct vb_srtp *srtp, int64_t now)
+{
+    struct gw_rtcp_report_block rb[PC_MAX_STREAMS];
+    unsigned n = 0;
+    uint32_t sender = 0;
+    struct gw_rtcp_sr sr;
+    bool have_sr = false;
+    for (size_t i = 0; i < pc->n_streams; i++) {
+        struct pc_stream *s = &pc->streams[i];
+        if (!s->active)
+            continue;
+        if (!sender)
+            sender = s->ssrc_local;
+        pthread_mutex_lock(&s->send_lock);
+        if (!have_sr && s->tx_on && gw_rtp_tx_stats_sr(&s->tx, real_us(), now, &sr) == 0) {
+            have_sr = true;
+            sender = s->ssrc_local;
+        }
+        pthread_mutex_unlock(&s->send_lock);
+        if (s->rx_stats_on && gw_rtp_rx_stats_report(&s->rx, now, &rb[n]) == 0)
+            n++;
+    }
+    if (!sender || (!n && !have_sr))
+        return;
+    uint8_t buf[SEND_MAX];
+    struct gw_rtcp_writer w;
+    gw_rtcp_writer_init(&w, buf, sizeof buf - VB_SRTP_MAX_OVERHEAD - 4);
+    if (have_sr)
+        gw_rtcp_write_sr(&w, &sr, rb, n);
+    else
+        gw_rtcp_write_rr(&w, sender, rb, n);
+    gw_rtcp_write_sdes_cname(&w, sender, "verbatim");
+    if (!w.err)
+        protect_send(pc, srtp, buf, w.len, sizeof buf, true);
+}
+
+/* NACKs for the gaps in what we receive on video. */
+static void send_nacks(struct gw_pc *pc, struct vb_srtp *srtp, int64_t now)
+{
+    for (size_t i = 0; i < pc->n_streams; i++) {
+        struct pc_stream *s = &pc->streams[i];
+        if (!s->active || !s->video || !s->ssrc_remote)
+            continue;
+        uint16_t seqs[64];
+        size_t n = gw_nack_gen_poll(&s->nack, now, seqs, 64);
+        if (!n)
+            continue;
+        uint8_t buf[SEND_MAX];
+        struct gw_rtcp_writer w;
+        gw_rtcp_writer_init(&w, buf, sizeof buf - VB_SRTP_MAX_OVERHEAD - 4);
+        gw_rtcp_write_nack(&w, s->ssrc_local, s->ssrc_remote, seqs, n);
+        if (!w.err && protect_send(pc, srtp, buf, w.len, sizeof buf, true) == 0)
+            atomic_fetch_add(&s->nacks_out, 1);
+    }
+}
+
+void pc_tick(struct gw_pc *pc)
+{
+    int64_t now = mono_us();
+    int64_t quiet =
+        (int64_t)(pc->m->cfg.no_media_timer_s ? pc->m->cfg.no_media_timer_s : 1) * 1000000;
+    for (size_t i = 0; i < pc->n_streams; i++) {
+        struct pc_stream *s = &pc->streams[i];
+        if (!s->active || !s->last_rx_us)
+            continue;
+        bool now_receiving = now - s->last_rx_us < quiet;
+        if (now_receiving != s->receiving) {
+            s->receiving = now_receiving;
+            media_event(pc, s, now_receiving, now - s->last_rx_us);
+        }
+    }
+    struct vb_srtp *srtp = atomic_load(&pc->srtp);
+    if (!srtp)
+        return;
+    send_nacks(pc, srtp, now);
+    if (++pc->ticks % (1000 / PC_TICK_MS) == 0) /* every second */
+        send_reports(pc, srtp, now);
+}
