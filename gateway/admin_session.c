@@ -1,6 +1,6 @@
 /* This file implements the Admin API verbs of session paths (list_handles, destroy_session,
  * set_session_timeout for one session) and of handle paths (handle_info, detach_handle,
- * hangup_webrtc), with Janus 1.1.2's replies.
+ * hangup_webrtc, start_pcap, stop_pcap), with Janus 1.1.2's replies.
  *
  * DESIGN: handle_info is built in two parts, as Janus orders its keys: the core's part (ids,
  * times, opaque_id, token, plugin and the plugin's own query_session answer), which is all that
@@ -8,9 +8,12 @@
  * webrtc_info(), where the media layer will add what it knows; until it exists, the flags a
  * handle can have without a PeerConnection are reported (alert after a hangup, trickle after
  * a trickle), the rest are false and no packet is ever queued. */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "common/fs.h"
 #include "gateway/admin_internal.h"
 
 static int do_list_handles(struct admin_req *r, json_t **reply)
@@ -175,9 +178,70 @@ static int do_hangup_webrtc(struct admin_req *r, json_t **reply)
     return 0;
 }
 
+/* start_pcap / stop_pcap: a capture of the handle's PeerConnection into a pcap file (the media
+ * layer's gateway/media/pcap.h), with Janus's parameter checks, errors (490) and replies (a
+ * success without session_id). Unlike Janus, a capture needs a PeerConnection and ends with it.
+ * The file is FOLDER/FILENAME (FOLDER created if needed; a name is made up when none is given),
+ * or FILENAME relative to the server's working folder without a folder. */
+static int pcap_path(const char *folder, const char *filename, char *path, size_t size)
+{
+    char made[64];
+    if (!filename) {
+        snprintf(made, sizeof made, "verbatim-pcap-%" PRIu32 ".pcap", (uint32_t)gw_random_id());
+        filename = made;
+    }
+    if (folder && vb_mkdir_p(folder, 0755) < 0)
+        return -errno;
+    int n = folder ? snprintf(path, size, "%s/%s", folder, filename)
+                   : snprintf(path, size, "%s", filename);
+    return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int do_start_pcap(struct admin_req *r, json_t **reply)
+{
+    json_t *folder, *filename, *truncate;
+    int code = gw_admin_param(r, reply, "folder", GW_JSON_STRING, false, &folder);
+    if (!code)
+        code = gw_admin_param(r, reply, "filename", GW_JSON_STRING, false, &filename);
+    if (!code)
+        code = gw_admin_param(r, reply, "truncate", GW_JSON_UINT, false, &truncate);
+    if (code)
+        return code;
+    const struct gw_media_ops *m = r->h->session->core->media_ops;
+    char path[4096];
+    int err = -ENOTCONN;
+    if (m && m->start_pcap) {
+        err = pcap_path(json_string_value(folder), json_string_value(filename), path, sizeof path);
+        if (err == 0)
+            err = m->start_pcap(m->ctx, r->h, path, (size_t)json_integer_value(truncate));
+    }
+    if (err == -EALREADY)
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_UNKNOWN, "pcap already started");
+    if (err == -ENOTCONN)
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_UNKNOWN,
+                       "Error starting pcap dump (no PeerConnection)");
+    if (err < 0) {
+        vb_log_warn(r->a->log, "start_pcap on handle %" PRIu64 ": %s", r->h->id, strerror(-err));
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_UNKNOWN, "Error starting pcap dump");
+    }
+    *reply = gw_message("success", 0, r->tr);
+    return 0;
+}
+
+static int do_stop_pcap(struct admin_req *r, json_t **reply)
+{
+    const struct gw_media_ops *m = r->h->session->core->media_ops;
+    if (!m || !m->stop_pcap || m->stop_pcap(m->ctx, r->h) < 0)
+        return gw_fail(reply, r->sid, r->tr, GW_ERR_UNKNOWN, "Capture not started");
+    *reply = gw_message("success", 0, r->tr);
+    return 0;
+}
+
 const struct admin_verb gw_admin_handle_verbs[] = {
     {"handle_info", do_handle_info},
     {"detach_handle", do_detach_handle},
     {"hangup_webrtc", do_hangup_webrtc},
+    {"start_pcap", do_start_pcap}, /* pcap; start_text2pcap is not implemented */
+    {"stop_pcap", do_stop_pcap},
     {NULL, NULL},
 };

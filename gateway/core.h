@@ -196,6 +196,14 @@ struct gw_media_ops {
     int (*send_rtcp)(void *ctx, struct gw_handle *h, int mindex, const uint8_t *pkt, size_t len);
     /* handle_info's WebRTC part: fills `info` (borrowed) with flags/sdps/webrtc keys. */
     void (*info)(void *ctx, struct gw_handle *h, json_t *info);
+    /* Admin API start_pcap: captures the plain RTP and RTCP of `h`'s PeerConnection into a new
+     * pcap file at `path` (created or truncated), `truncate` bytes of each packet (0 = all).
+     * 0, -ENOTCONN (no PeerConnection), -EALREADY (a capture runs) or the -errno of creating the
+     * file. May be NULL (no capture). Control threads: may block on disk. */
+    int (*start_pcap)(void *ctx, struct gw_handle *h, const char *path, size_t truncate);
+    /* Admin API stop_pcap: ends `h`'s capture; the file is complete when it returns. 0 or
+     * -ENOENT (none runs). May be NULL. Control threads. */
+    int (*stop_pcap)(void *ctx, struct gw_handle *h);
 };
 
 /* The media layer's per-handle state (its PeerConnection), an opaque pointer the media layer

@@ -136,7 +136,7 @@ int ice_agent_create(struct ice_loop *loop, const struct ice_config *cfg, bool c
     a->log = cfg->log ? cfg->log : ice_loop_log(loop);
     if (cb)
         a->cb = *cb;
-    a->controlling = controlling;
+    a->controlling = controlling && !cfg->ice_lite; /* a lite agent is always controlled */
     pthread_mutex_init(&a->lock, NULL);
     a->nice = nice_new(a);
     int rc = nice_setup(a);
@@ -211,22 +211,21 @@ static struct op *op_new(struct ice_agent *a, enum op_kind kind)
     return op;
 }
 
-/* Runs `op` now when on the loop thread, else posts it; takes a reference for it. */
+/* Runs `op` now when on the loop thread, else posts it; takes a reference for it. The
+ * teardown is always posted (never run inside a libnice callback) and uses the creator's. */
 static int op_submit(struct op *op)
 {
     struct ice_agent *a = op->a;
-    if (op->kind != OP_TEARDOWN) {
-        if (atomic_load(&a->closed)) {
-            free(op);
-            return -ECANCELED;
-        }
-        ice_agent_ref(a);
-    }
     if (op->kind == OP_TEARDOWN) {
         if (ice_loop_post(a->loop, op_cb, op) < 0)
             op_cb(op); /* the loop is stopping: close here rather than leak */
         return 0;
     }
+    if (atomic_load(&a->closed)) {
+        free(op);
+        return -ECANCELED;
+    }
+    ice_agent_ref(a);
     if (ice_loop_invoke(a->loop, op_cb, op) < 0) {
         free(op);
         ice_agent_unref(a);

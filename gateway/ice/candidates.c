@@ -196,6 +196,8 @@ static int parse_extensions(char **tok, int ntok, struct ice_candidate *c)
             c->tcptype = (enum ice_tcp_type)(t + 1);
         }
     }
+    if (c->transport != ICE_TRANSPORT_TCP) /* tcptype means nothing on a UDP candidate */
+        c->tcptype = ICE_TCP_NONE;
     /* A related address that is not numeric (some stacks hide it) is simply left out. */
     if (raddr && rport && parse_addr(raddr, rport, &c->related) == 0)
         c->has_related = true;

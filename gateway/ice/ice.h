@@ -17,13 +17,18 @@
  * THE RULES FOR AGENTS (threads and lifetime)
  * - Every ice_agent_* function may be called from any thread. Control calls (gather, remote
  *   credentials and candidates, end-of-candidates, restart) run at once when called on the
- *   agent's loop thread and are otherwise queued to it; calls made by one thread keep their order.
- *   Their arguments are checked and copied before they return.
+ *   agent's loop thread and are otherwise queued to it; calls made by one thread keep their
+ *   order (but one made on the loop thread runs before what others queued and is still
+ *   waiting). Their arguments are checked and copied before they return.
+ * - ice_agent_send is the data path: any thread, no queue, no allocation; libnice serialises
+ *   it with the agent's own mutex (one per agent in libnice 0.1.21, so sends on different
+ *   agents do not contend).
  * - Every callback runs on the agent's loop thread, never concurrently with another callback
  *   of the same agent. Callbacks must not block. They may call any ice_agent_* function on
  *   their own agent, including ice_agent_destroy.
  * - ice_agent_destroy() stops the callbacks: once it returns, no callback of that agent runs
- *   or will run. Called on the loop thread (typically from a callback) it returns at once.
+ *   or will run. Called on the loop thread (typically from a callback) it returns at once
+ *   (a callback of that agent further up the same stack, such as the caller, still finishes).
  *   Called from another thread it waits for a callback in progress on the loop to return, so
  *   the caller must not hold a lock that a callback of this agent may take (deadlock).
  * - Memory is reference counted. ice_agent_create's reference is the one ice_agent_destroy
@@ -292,10 +297,12 @@ struct ice_agent_callbacks {
 };
 
 /* Creates an agent on `loop`: its libnice agent (one stream, one component), fresh local
- * credentials, the local addresses chosen by `cfg`. `cfg` (prepared) and `loop` are borrowed
- * and must outlive the agent; `cb` is copied. Nothing happens on the network until
- * ice_agent_gather. 0, -EINVAL (config not prepared), -EADDRNOTAVAIL (no local address), -EIO
- * (libnice refused). The caller owns the reference in *out (ice_agent_destroy). Any thread. */
+ * credentials, the local addresses chosen by `cfg`. `controlling` is our initial ICE role
+ * (ignored with ice_lite: a lite agent is controlled; libnice resolves role conflicts). `cfg`
+ * (prepared) and `loop` are borrowed and must outlive the agent; `cb` is copied. Nothing happens on
+ * the network until ice_agent_gather. 0, -EINVAL (config not prepared), -EADDRNOTAVAIL (no local
+ * address), -EIO (libnice refused). The caller owns the reference in *out (ice_agent_destroy). Any
+ * thread. */
 int ice_agent_create(struct ice_loop *loop, const struct ice_config *cfg, bool controlling,
                      const struct ice_agent_callbacks *cb, struct ice_agent **out);
 

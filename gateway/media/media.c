@@ -281,6 +281,7 @@ static void info(void *ctx, struct gw_handle *h, json_t *out)
 {
     struct gw_pc *pc = pc_get(ctx, h);
     if (pc) {
+        pc_pcap_info(pc, out); /* pcap: before "webrtc", as Janus orders them */
         pc_info(pc, out);
         pc_unref(pc);
     }
@@ -302,7 +303,9 @@ int gw_media_create(const struct gw_media_config *cfg, struct gw_media **out)
                                    .detached = detached,
                                    .send_rtp = send_rtp,
                                    .send_rtcp = send_rtcp,
-                                   .info = info};
+                                   .info = info,
+                                   .start_pcap = media_start_pcap, /* pcap: pc_pcap.c */
+                                   .stop_pcap = media_stop_pcap};
     *out = m;
     return 0;
 }

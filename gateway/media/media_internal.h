@@ -19,6 +19,7 @@
 #include "gateway/dtls/dtls.h"
 #include "gateway/ice/ice.h"
 #include "gateway/media/media.h"
+#include "gateway/media/pcap.h"
 #include "gateway/rtp/rtcp.h"
 #include "gateway/rtp/rtp.h"
 #include "gateway/sdp/sdp.h"
@@ -64,6 +65,8 @@ struct pc_stream {
     /* counters for handle_info (atomic: senders and the loop) */
     atomic_uint_fast64_t pkts_in, bytes_in, pkts_out, bytes_out, nacks_in, plis_in;
     atomic_uint_fast64_t nacks_out, retransmitted;
+    atomic_uint_fast64_t nacked_seqs_in;   /* sequence numbers the peer asked us for */
+    uint64_t slow_prev_up, slow_prev_down; /* (loop) the counters at the last check */
 };
 
 struct gw_pc {
@@ -96,6 +99,10 @@ struct gw_pc {
     char dtls_state[16];   /* (L) */
     char srtp_profile[32]; /* (L) */
     bool webrtcup;         /* (L) */
+    /* pcap: the Admin API's capture (pc_pcap.c), NULL = none; pcap_users counts the threads
+     * using it, which stop_pcap waits out before freeing it. */
+    _Atomic(struct gw_pcap *) pcap;
+    atomic_int pcap_users;
 };
 
 /* pc.c */
@@ -133,6 +140,18 @@ uint32_t media_random_ssrc(void);
 
 /* Frees what the streams own (retransmission buffers, locks). */
 void pc_streams_free(struct gw_pc *pc);
+
+/* pc_pcap.c: the Admin API's start_pcap / stop_pcap. */
+/* Captures a plain packet when a capture runs (one atomic load when none). Any thread. */
+void pc_pcap_packet(struct gw_pc *pc, enum gw_pcap_dir dir, bool rtcp, const uint8_t *pkt,
+                    size_t len);
+/* handle_info's "dump-to-pcap", "pcap-file" and "pcap-stats" while a capture runs. */
+void pc_pcap_info(struct gw_pc *pc, json_t *info);
+/* The ops start_pcap / stop_pcap (ctx: the struct gw_media). */
+int media_start_pcap(void *ctx, struct gw_handle *h, const char *path, size_t truncate);
+int media_stop_pcap(void *ctx, struct gw_handle *h);
+/* Ends a capture still running when the PC is freed (without waiting for the disk). */
+void pc_pcap_free(struct gw_pc *pc);
 
 /* media_sdp.c */
 /* The streams of a negotiation from the remote (or our) description. Called with pc->lock. */

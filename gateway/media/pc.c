@@ -36,6 +36,7 @@ void pc_unref(struct gw_pc *pc)
         return;
     ice_agent_unref(pc->agent);
     vb_srtp_destroy(atomic_load(&pc->srtp));
+    pc_pcap_free(pc); /* pcap: a capture still running ends with its PC */
     pc_streams_free(pc);
     json_decref(pc->local_cands);
     free(pc->remote_sdp);

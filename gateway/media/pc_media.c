@@ -51,6 +51,7 @@ static struct pc_stream *stream_of(struct gw_pc *pc, const uint8_t *pkt, const s
 
 static void rtp_in(struct gw_pc *pc, uint8_t *buf, size_t len)
 {
+    pc_pcap_packet(pc, GW_PCAP_IN, false, buf, len); /* pcap: Admin API capture (pc_pcap.c) */
     struct gw_rtp_hdr h;
     if (gw_rtp_parse(buf, len, &h) < 0)
         return;
@@ -112,6 +113,7 @@ static int64_t real_us(void)
 static int protect_send(struct gw_pc *pc, struct vb_srtp *srtp, uint8_t *buf, size_t len,
                         size_t cap, bool rtcp)
 {
+    pc_pcap_packet(pc, GW_PCAP_OUT, rtcp, buf, len); /* pcap: Admin API capture (pc_pcap.c) */
     int err = rtcp ? vb_srtp_protect_rtcp(srtp, buf, &len, cap)
                    : vb_srtp_protect_rtp(srtp, buf, &len, cap);
     return err < 0 ? err : ice_agent_send(pc->agent, buf, len);
@@ -124,6 +126,7 @@ static void retransmit(struct gw_pc *pc, struct pc_stream *s, const uint8_t *rtc
     struct vb_srtp *srtp = atomic_load(&pc->srtp);
     uint16_t seqs[256];
     size_t n = gw_rtcp_block_nack_seqs(rtcp, b, seqs, 256);
+    atomic_fetch_add(&s->nacked_seqs_in, n);
     for (size_t i = 0; i < n && s->rtx && srtp; i++) {
         uint8_t buf[SEND_MAX];
         int len =
@@ -137,6 +140,7 @@ static void retransmit(struct gw_pc *pc, struct pc_stream *s, const uint8_t *rtc
  * on the m-line it concerns (the first one when none is named). */
 static void rtcp_in(struct gw_pc *pc, uint8_t *buf, size_t len)
 {
+    pc_pcap_packet(pc, GW_PCAP_IN, true, buf, len); /* pcap: Admin API capture (pc_pcap.c) */
     struct gw_rtcp_iter it;
     struct gw_rtcp_block b;
     gw_rtcp_iter_init(&it, buf, len);
@@ -344,6 +348,27 @@ static void send_nacks(struct gw_pc *pc, struct vb_srtp *srtp, int64_t now)
     }
 }
 
+/* `slowlink` once a second at most per direction, when the packets lost in the last second pass
+ * the threshold: uplink = what the peer sends us (our NACKs), else what we send (its NACKs). */
+static void check_slowlink(struct gw_pc *pc, struct pc_stream *s)
+{
+    unsigned threshold = pc->m->cfg.slowlink_threshold ? pc->m->cfg.slowlink_threshold : 4;
+    uint64_t up = s->nack.requested, down = atomic_load(&s->nacked_seqs_in);
+    uint64_t lost[2] = {up - s->slow_prev_up, down - s->slow_prev_down};
+    s->slow_prev_up = up;
+    s->slow_prev_down = down;
+    for (int i = 0; i < 2; i++) {
+        if (lost[i] < threshold)
+            continue;
+        json_t *ev =
+            json_pack("{s:s, s:I, s:I, s:s, s:s, s:b, s:I}", "janus", "slowlink", "session_id",
+                      (json_int_t)gw_handle_session_id(pc->h), "sender",
+                      (json_int_t)gw_handle_id(pc->h), "mid", s->mid, "media",
+                      s->video ? "video" : "audio", "uplink", i == 0, "lost", (json_int_t)lost[i]);
+        gw_handle_push(pc->h, ev);
+    }
+}
+
 void pc_tick(struct gw_pc *pc)
 {
     int64_t now = mono_us();
@@ -363,6 +388,10 @@ void pc_tick(struct gw_pc *pc)
     if (!srtp)
         return;
     send_nacks(pc, srtp, now);
-    if (++pc->ticks % (1000 / PC_TICK_MS) == 0) /* every second */
-        send_reports(pc, srtp, now);
+    if (++pc->ticks % (1000 / PC_TICK_MS) != 0) /* the rest: every second */
+        return;
+    send_reports(pc, srtp, now);
+    for (size_t i = 0; i < pc->n_streams; i++)
+        if (pc->streams[i].active)
+            check_slowlink(pc, &pc->streams[i]);
 }

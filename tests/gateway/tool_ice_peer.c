@@ -381,9 +381,11 @@ static int run_pair(const char *addr, int count, const char *liveness)
 static void handle_line(struct side *s, char *line, char *ufrag)
 {
     line[strcspn(line, "\r\n")] = '\0';
-    if (strncmp(line, "ufrag ", 6) == 0)
-        snprintf(ufrag, ICE_UFRAG_MAX + 1, "%s", line + 6);
-    else if (strncmp(line, "pwd ", 4) == 0)
+    if (strncmp(line, "ufrag ", 6) == 0) {
+        size_t n = strnlen(line + 6, ICE_UFRAG_MAX); /* the caller's buffer: ICE_UFRAG_MAX + 1 */
+        memcpy(ufrag, line + 6, n);
+        ufrag[n] = '\0';
+    } else if (strncmp(line, "pwd ", 4) == 0)
         ASSERT_EQ(ice_agent_set_remote_credentials(s->agent, ufrag, line + 4), 0);
     else if (strncmp(line, "cand ", 5) == 0) {
         int rc = ice_agent_add_remote_candidate(s->agent, line + 5);
