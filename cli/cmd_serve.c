@@ -216,7 +216,9 @@ static int serve_run(const struct serve_opts *o, struct vb_log *log)
         server_stop(&sv);
         return 1;
     }
-    if (serve_gateway_start(&o->gw, log, &sv.gateway) != 0) {
+    struct serve_gw_settings gws = o->gw;
+    gws.archive = sv.archive;
+    if (serve_gateway_start(&gws, log, &sv.gateway) != 0) {
         server_stop(&sv);
         return 1;
     }

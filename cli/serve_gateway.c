@@ -146,7 +146,7 @@ static int start_plugins(struct serve_gateway *gw, const struct serve_gw_setting
         return rc;
     }
     gw->plugins[0] = (struct gw_plugin_reg){vr_plugin(), gw->videoroom};
-    rc = echotest_create(log, &gw->echotest);
+    rc = echotest_create(log, s->archive, &gw->echotest);
     if (rc < 0) {
         vb_log_error(log, "cannot start the EchoTest plugin: %s", strerror(-rc));
         return rc;

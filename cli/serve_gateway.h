@@ -14,11 +14,14 @@
 
 #include "common/log.h"
 
+struct archive;
+
 struct serve_gateway;
 
 struct serve_gw_settings {
     const char *data_dir;
     const char *server_name;
+    struct archive *archive; /* borrowed: the plugins' recorder */
     /* Janus REST API */
     const char *rest_addr;
     unsigned rest_port; /* 0 = any free port */

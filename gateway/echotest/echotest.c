@@ -7,12 +7,15 @@
  * guard while it uses the handle's state, so a detach meanwhile waits for it to finish. The
  * media hooks read the per-handle switches with relaxed atomics: no lock on the media path. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "archive/archive.h"
 #include "common/xalloc.h"
 #include "gateway/echotest/echotest.h"
 #include "gateway/rtp/rtcp.h"
@@ -32,6 +35,7 @@ struct et_job {
 
 struct echotest {
     const struct vb_log *log;
+    struct archive *archive; /* borrowed; NULL = no recording */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct et_job *head, **tail;
@@ -39,8 +43,23 @@ struct echotest {
     pthread_t worker;
 };
 
+/* What is recorded of one kind: the negotiated m-line and codec, and the open file. */
+struct et_track {
+    int mindex; /* -1 = not negotiated */
+    char codec[16];
+    struct archive_rec *rec; /* under et_session.rec_lock */
+};
+
 struct et_session {
     const struct gw_plugin_callbacks *cb;
+    struct echotest *e;
+    uint64_t handle_id;
+    /* Recording: the worker opens and closes, media threads write, all under rec_lock (held
+     * only for a buffer copy on the media path: archive_rec_write_rtp never blocks). */
+    pthread_mutex_t rec_lock;
+    bool record;
+    char *filename;
+    struct et_track rec_audio, rec_video;
     atomic_bool audio, video;
     atomic_uint bitrate;         /* REMB cap, bits/s; 0 = none */
     atomic_uint peer_video_ssrc; /* for the REMB's SSRC list */
@@ -82,8 +101,63 @@ static json_t *apply_body(struct et_session *st, json_t *body)
     return NULL;
 }
 
+/* Opens the files of the negotiated tracks that are not open yet (rec_lock held). */
+static void rec_open(struct et_session *st)
+{
+    struct et_track *tracks[2] = {&st->rec_audio, &st->rec_video};
+    char participant[32];
+    snprintf(participant, sizeof participant, "%" PRIu64, st->handle_id);
+    for (int i = 0; i < 2; i++) {
+        struct et_track *t = tracks[i];
+        if (t->rec || t->mindex < 0 || !st->e->archive)
+            continue;
+        struct archive_stream_info info = {.room = "echotest",
+                                           .participant = participant,
+                                           .kind = i == 0 ? MJR_KIND_AUDIO : MJR_KIND_VIDEO,
+                                           .mindex = t->mindex,
+                                           .codec = t->codec,
+                                           .base_name = st->filename};
+        int err = archive_rec_open(st->e->archive, &info, &t->rec);
+        if (err < 0) {
+            vb_log_warn(st->e->log, "echotest: cannot record %s of handle %" PRIu64 ": %s",
+                        i == 0 ? "audio" : "video", st->handle_id, strerror(-err));
+            t->rec = NULL;
+        }
+    }
+}
+
+/* Closes the open files (rec_lock held): finished, hashed and indexed by the archive. */
+static void rec_close(struct et_session *st)
+{
+    struct et_track *tracks[2] = {&st->rec_audio, &st->rec_video};
+    for (int i = 0; i < 2; i++) {
+        if (tracks[i]->rec)
+            archive_rec_close(tracks[i]->rec);
+        tracks[i]->rec = NULL;
+    }
+}
+
+/* The answer's m-lines and codecs, for the recordings. */
+static void tracks_from_answer(struct et_session *st, const struct sdp *answer)
+{
+    st->rec_audio.mindex = st->rec_video.mindex = -1;
+    for (size_t i = 0; i < answer->n_media; i++) {
+        const struct sdp_media *m = &answer->media[i];
+        struct et_track *t = m->type == SDP_MEDIA_AUDIO   ? &st->rec_audio
+                             : m->type == SDP_MEDIA_VIDEO ? &st->rec_video
+                                                          : NULL;
+        if (!t || t->mindex >= 0 || m->port == 0 || !m->n_codecs || !m->codecs[0].name)
+            continue;
+        t->mindex = (int)i;
+        size_t k = 0;
+        for (const char *c = m->codecs[0].name; *c && k + 1 < sizeof t->codec; c++)
+            t->codec[k++] = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        t->codec[k] = '\0';
+    }
+}
+
 /* The answer to a peer's offer, or NULL with *err set to an error event. */
-static json_t *answer_offer(json_t *body, json_t *jsep, json_t **err)
+static json_t *answer_offer(struct et_session *st, json_t *body, json_t *jsep, json_t **err)
 {
     const char *type = json_string_value(json_object_get(jsep, "type"));
     const char *text = json_string_value(json_object_get(jsep, "sdp"));
@@ -126,14 +200,40 @@ static json_t *answer_offer(json_t *body, json_t *jsep, json_t **err)
         .codecs = all, .n_codecs = k, .extmaps = exts, .n_extmaps = sizeof exts / sizeof exts[0]};
     char *out = NULL;
     json_t *j = NULL;
-    if (sdp_answer_generate(offer, &o, &answer) == 0 && sdp_write(answer, &out, NULL) == 0)
+    if (sdp_answer_generate(offer, &o, &answer) == 0 && sdp_write(answer, &out, NULL) == 0) {
         j = json_pack("{s:s, s:s}", "type", "answer", "sdp", out);
-    else
+        pthread_mutex_lock(&st->rec_lock);
+        rec_close(st); /* a new negotiation: new files */
+        tracks_from_answer(st, answer);
+        pthread_mutex_unlock(&st->rec_lock);
+    } else
         *err = error_event(ET_ERR_INVALID_SDP, "Could not answer the offer");
     free(out);
     sdp_free(answer);
     sdp_free(offer);
     return j;
+}
+
+/* The body's record / filename. NULL, or an error event. rec_lock held. */
+static json_t *apply_record(struct et_session *st, json_t *body)
+{
+    json_t *rec = json_object_get(body, "record"), *fn = json_object_get(body, "filename");
+    if (fn && !json_is_string(fn))
+        return error_event(ET_ERR_INVALID_ELEMENT,
+                           "Invalid element type (filename should be a string)");
+    if (rec && json_is_true(rec) && !st->e->archive)
+        return error_event(ET_ERR_INVALID_ELEMENT, "Recording is not available");
+    if (fn) {
+        free(st->filename);
+        st->filename = xstrdup(json_string_value(fn));
+    }
+    if (rec && !json_is_true(rec)) {
+        st->record = false;
+        rec_close(st);
+    } else if (rec) {
+        st->record = true;
+    }
+    return NULL;
 }
 
 static void run_job(struct et_job *job)
@@ -144,7 +244,13 @@ static void run_job(struct et_job *job)
     json_t *err = apply_body(st, job->body);
     json_t *answer = NULL;
     if (!err && job->jsep)
-        answer = answer_offer(job->body, job->jsep, &err);
+        answer = answer_offer(st, job->body, job->jsep, &err);
+    pthread_mutex_lock(&st->rec_lock);
+    if (!err)
+        err = apply_record(st, job->body);
+    if (!err && st->record)
+        rec_open(st);
+    pthread_mutex_unlock(&st->rec_lock);
     json_t *data = err ? err : json_pack("{s:s, s:s}", "echotest", "event", "result", "ok");
     st->cb->push_event(job->h, job->transaction, data, answer);
     gw_handle_hook_leave(job->h);
@@ -185,6 +291,10 @@ static int et_create_session(void *ctx, const struct gw_plugin_callbacks *cb, st
     (void)h;
     struct et_session *st = xcalloc(1, sizeof *st);
     st->cb = cb;
+    st->e = ctx;
+    st->handle_id = gw_handle_id(h);
+    st->rec_audio.mindex = st->rec_video.mindex = -1;
+    pthread_mutex_init(&st->rec_lock, NULL);
     atomic_init(&st->audio, true);
     atomic_init(&st->video, true);
     *state = st;
@@ -195,7 +305,13 @@ static void et_destroy_session(void *ctx, struct gw_handle *h, void *state)
 {
     (void)ctx;
     (void)h;
-    free(state);
+    struct et_session *st = state;
+    pthread_mutex_lock(&st->rec_lock);
+    rec_close(st);
+    pthread_mutex_unlock(&st->rec_lock);
+    pthread_mutex_destroy(&st->rec_lock);
+    free(st->filename);
+    free(st);
 }
 
 static int et_handle_message(void *ctx, struct gw_handle *h, void *state, const char *transaction,
@@ -228,6 +344,11 @@ static void et_incoming_rtp(void *ctx, struct gw_handle *h, void *state, int min
                               (unsigned)pkt[8] << 24 | (unsigned)pkt[9] << 16 |
                                   (unsigned)pkt[10] << 8 | pkt[11],
                               memory_order_relaxed);
+    struct et_track *t = video ? &st->rec_video : &st->rec_audio;
+    pthread_mutex_lock(&st->rec_lock);
+    if (t->rec && t->mindex == mindex)
+        archive_rec_write_rtp(t->rec, pkt, len);
+    pthread_mutex_unlock(&st->rec_lock);
     if (atomic_load_explicit(video ? &st->video : &st->audio, memory_order_relaxed))
         st->cb->relay_rtp(h, mindex, pkt, len);
 }
@@ -265,6 +386,10 @@ static void et_hangup_media(void *ctx, struct gw_handle *h, void *state)
     atomic_store(&st->audio, true);
     atomic_store(&st->video, true);
     atomic_store(&st->bitrate, 0);
+    pthread_mutex_lock(&st->rec_lock);
+    rec_close(st);
+    st->record = false;
+    pthread_mutex_unlock(&st->rec_lock);
     st->cb->push_event(h, NULL, json_pack("{s:s, s:s}", "echotest", "event", "result", "done"),
                        NULL);
 }
@@ -299,10 +424,11 @@ const struct gw_plugin *echotest_plugin(void)
     return &et_plugin;
 }
 
-int echotest_create(const struct vb_log *log, struct echotest **out)
+int echotest_create(const struct vb_log *log, struct archive *archive, struct echotest **out)
 {
     struct echotest *e = xcalloc(1, sizeof *e);
     e->log = log;
+    e->archive = archive;
     e->tail = &e->head;
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->cond, NULL);

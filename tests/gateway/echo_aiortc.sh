@@ -77,6 +77,27 @@ echo "target: $TARGET ($VB_TARGET_URL in namespace $VB_NETNS), $SECONDS_PER_RUN 
 run vp8 --video vp8
 run h264 --video h264
 run trickle --video vp8 --trickle
+if [[ $TARGET == verbatim ]]; then
+    # Recording: the EchoTest records what it receives through the archive; after the hangup
+    # the files are closed, and real janus-pp-rec converts them to media of the run's length.
+    run record --video vp8 --record echo-rec
+    vb_target_stop
+    rec=$TMP/verbatim/data/recordings/echotest
+    for kind in audio-0 video-1; do
+        mjr=$rec/echo-rec-$kind.mjr
+        [[ -s $mjr ]] || { echo "record: no $mjr (have: $(ls "$rec" 2>&1))"; failed=1; continue; }
+        case $kind in audio*) out=$TMP/rec-$kind.opus ;; *) out=$TMP/rec-$kind.webm ;; esac
+        janus-pp-rec "$mjr" "$out" >"$TMP/pp-$kind.log" 2>&1 ||
+            { echo "record: janus-pp-rec failed on $mjr"; cat "$TMP/pp-$kind.log"; failed=1; continue; }
+        dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$out")
+        if ! $PY -c "import sys; d = float(sys.argv[1]); sys.exit(0 if abs(d - $SECONDS_PER_RUN) < 1.0 else 1)" "$dur"; then
+            echo "record: $out lasts $dur s, want about $SECONDS_PER_RUN"
+            failed=1
+        else
+            echo "record   ok   $kind: $(basename "$mjr") -> $(basename "$out") $dur s"
+        fi
+    done
+fi
 
 if [[ $failed -ne 0 ]]; then
     echo "--- $TARGET log (tail)"

@@ -366,7 +366,10 @@ class EchoRun:
         if self.args.trickle:
             stripped, cands = strip_candidates(sdp)
             jsep = {"type": "offer", "sdp": stripped}
-        msg = {"janus": "message", "body": {"audio": True, "video": True}, "jsep": jsep}
+        body = {"audio": True, "video": True}
+        if self.args.record:
+            body.update({"record": True, "filename": self.args.record})
+        msg = {"janus": "message", "body": body, "jsep": jsep}
         fut = asyncio.get_running_loop().create_future()
         path = "/%d/%d" % (self.janus.sid, self.hid)
         ack = await self.request_event(path, msg, fut)
@@ -508,6 +511,7 @@ def main():
     p.add_argument("--url", default="http://127.0.0.1:8188/janus")
     p.add_argument("--video", choices=("vp8", "h264"), default="vp8")
     p.add_argument("--trickle", action="store_true")
+    p.add_argument("--record", metavar="NAME", help="ask the EchoTest to record, files NAME-*")
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--min-audio-fps", type=float, default=25.0)
     p.add_argument("--min-video-fps", type=float, default=10.0)
