@@ -6,7 +6,7 @@
  *
  * DESIGN: Janus's rules for who is who. The offerer is ICE-controlling. For DTLS, the answerer
  * of an "actpass" offer is the client ("active"); an answer saying "active" makes us the server.
- * A new offer with new ICE credentials replaces the PeerConnection (a restart). */
+ * A new offer with new ICE credentials restarts ICE on the same PeerConnection. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -128,17 +128,15 @@ static int remote_jsep(void *ctx, struct gw_handle *h, json_t *jsep, json_t **pl
     int code = 0;
     if (offer) {
         if (pc && pc->remote_sdp && strcmp(pc->remote_sdp, text) != 0) {
-            /* A new offer: a restart when the credentials changed, else an update. */
+            /* A new offer: an ICE restart when the credentials changed (the DTLS session and
+             * SRTP keys stay, as a browser keeps its DTLS transport), else an update. */
             struct sdp *old = NULL;
             struct remote_transport ot;
-            bool restart = sdp_parse(pc->remote_sdp, strlen(pc->remote_sdp), &old, NULL, 0) < 0 ||
-                           remote_transport_of(old, &ot) < 0 || strcmp(ot.ufrag, t.ufrag) != 0;
+            bool restart = sdp_parse(pc->remote_sdp, strlen(pc->remote_sdp), &old, NULL, 0) == 0 &&
+                           remote_transport_of(old, &ot) == 0 && strcmp(ot.ufrag, t.ufrag) != 0;
             sdp_free(old);
-            if (restart) {
-                pc_unref(pc);
-                pc = NULL;
-                pc_close(m, h, NULL, false);
-            }
+            if (restart)
+                pc_ice_restart(pc);
         }
         if (!pc && pc_create(m, h, false, &pc) == 0)
             pc_ref(pc);

@@ -123,6 +123,9 @@ void pc_apply_remote_task(struct gw_pc *pc, const char *ufrag, const char *pwd, 
                           bool end_of_candidates);
 /* Adds queued trickle candidates (the handle's queue) once the remote credentials are known. */
 void pc_drain_trickles(struct gw_pc *pc);
+/* ICE restart on a new remote offer: new local credentials (read them for the answer), our
+ * candidates gathered again; DTLS and SRTP stay. Any thread. */
+void pc_ice_restart(struct gw_pc *pc);
 /* Waits up to `ms` for gathering to end. */
 void pc_wait_gathered(struct gw_pc *pc, unsigned ms);
 

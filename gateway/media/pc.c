@@ -471,3 +471,14 @@ void pc_drain_trickles(struct gw_pc *pc)
     }
     json_decref(items);
 }
+
+void pc_ice_restart(struct gw_pc *pc)
+{
+    /* Our candidates come again through the callbacks: the list starts over. */
+    pthread_mutex_lock(&pc->lock);
+    json_array_clear(pc->local_cands);
+    pc->gathered = false;
+    pc->local_sent = false;
+    pthread_mutex_unlock(&pc->lock);
+    ice_agent_restart(pc->agent);
+}

@@ -95,6 +95,7 @@ EOF
 echo "target: $TARGET ($VB_TARGET_URL in namespace $VB_NETNS), $SECONDS_PER_RUN s per run"
 run vp8 ""
 run h264 "&videocodec=h264"
+run restart "&restart=1"
 
 if [[ $failed -ne 0 ]]; then
     echo "--- $TARGET log (tail)"
