@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 BUILD_PKGS="cmake make gcc pkg-config libjansson-dev libaio-dev libavformat-dev libavcodec-dev libavutil-dev libssl-dev libsqlite3-dev libmicrohttpd-dev libnice-dev libglib2.0-dev libsrtp2-dev"
-TEST_PKGS="clang libclang-rt-14-dev clang-format git python3 janus-tools ffmpeg chromium jq janus python3-aiortc libjs-janus-gateway libjs-webrtc-adapter iproute2"
+TEST_PKGS="clang libclang-rt-14-dev clang-format git python3 janus-tools ffmpeg chromium jq janus python3-aiortc libjs-janus-gateway libjs-webrtc-adapter iproute2 tshark openssl python3-requests"
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 install_missing() {
@@ -40,8 +40,8 @@ build_asan() {
 check_tsan() {
     CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DVB_TSAN=ON
     cmake --build build-tsan -j "$JOBS" --target mjr_test_writer_async mjr_test_writer_format mjr_test_writer_hash \
-        mjr_test_arena
-    (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R '^mjr/test_(writer|arena)' --output-on-failure)
+        mjr_test_arena gateway_test_pcap gateway_test_srtp gateway_test_core
+    (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R '^(mjr/test_(writer|arena)|gateway/test_(pcap|srtp|core)$)' --output-on-failure)
 }
 
 case "${1:-}" in
@@ -68,7 +68,7 @@ check)
     build_asan
     (cd build-asan && ctest -j "$JOBS" --output-on-failure)
     check_tsan
-    echo "check: all tests passed (release, ASan+UBSan, and the writer under TSan)"
+    echo "check: all tests passed (release, ASan+UBSan, and the writer, SRTP, pcap ring and core under TSan)"
     ;;
 *)
     echo "usage: scripts/dev.sh serve|check|build|deps|test-deps" >&2

@@ -83,8 +83,10 @@ static json_t *stream_info(struct pc_stream *s)
                            "bytes", (json_int_t)atomic_load(&s->bytes_in), "nacks",
                            (json_int_t)atomic_load(&s->nacks_in), "plis",
                            (json_int_t)atomic_load(&s->plis_in));
-    json_t *out = json_pack("{s:I, s:I}", "packets", (json_int_t)atomic_load(&s->pkts_out), "bytes",
-                            (json_int_t)atomic_load(&s->bytes_out));
+    json_t *out = json_pack(
+        "{s:I, s:I, s:I, s:I}", "packets", (json_int_t)atomic_load(&s->pkts_out), "bytes",
+        (json_int_t)atomic_load(&s->bytes_out), "nacks", (json_int_t)atomic_load(&s->nacks_out),
+        "retransmitted", (json_int_t)atomic_load(&s->retransmitted));
     json_t *rtcp = json_object();
     if (s->rx_stats_on) {
         json_object_set_new(rtcp, "lost", json_integer(gw_rtp_rx_stats_lost(&s->rx)));

@@ -8,8 +8,9 @@
  * pc->pcap_users before loading the pointer; stop_pcap swaps the pointer to NULL, then waits
  * until no user is left (each holds it for one copy into the ring) before freeing it. With both
  * sides sequentially consistent, a user either saw NULL or is counted when stop_pcap looks.
- * A capture belongs to its PeerConnection: it ends (its file complete) with stop_pcap, or when
- * the PC is freed after a hangup, detach or ICE restart; Janus keeps it on the handle. */
+ * A capture belongs to its PeerConnection (an ICE restart keeps both): it ends, its file
+ * complete, with stop_pcap or when the PC is freed after a hangup or detach, without waiting for
+ * the disk there; Janus keeps it on the handle. */
 #include <errno.h>
 #include <sched.h>
 

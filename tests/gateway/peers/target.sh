@@ -50,9 +50,12 @@ vb_target_start() {
         return 0
     fi
     VB_TARGET_LOG=$dir/verbatim.log
-    vb_netns_exec "$VERBATIM" serve --data "$dir/data" --janus-port "$VB_TARGET_REST_PORT" \
+    # exec: $! is then verbatim itself (ip netns exec execs it), so vb_target_stop's TERM
+    # reaches it and it shuts down cleanly (recordings finished) before the namespace goes.
+    (exec ip netns exec "$VB_NETNS" "$VERBATIM" serve --data "$dir/data" \
+        --janus-port "$VB_TARGET_REST_PORT" \
         --admin-port "$VB_TARGET_ADMIN_PORT" --admin-secret "$VB_TARGET_SECRET" --web-port 0 \
-        --ice-enforce-list "$VB_NETNS_ADDR" >"$VB_TARGET_LOG" 2>&1 &
+        --ice-enforce-list "$VB_NETNS_ADDR") >"$VB_TARGET_LOG" 2>&1 &
     VB_TARGET_PID=$!
     vb_janus_ref_wait "$VB_TARGET_PID" "$VB_TARGET_REST_PORT" "$VB_TARGET_ADMIN_PORT" \
         "$VB_TARGET_LOG" verbatim
