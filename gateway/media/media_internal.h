@@ -67,6 +67,9 @@ struct pc_stream {
     atomic_uint_fast64_t nacks_out, retransmitted;
     atomic_uint_fast64_t nacked_seqs_in;   /* sequence numbers the peer asked us for */
     uint64_t slow_prev_up, slow_prev_down; /* (loop) the counters at the last check */
+    uint64_t given_up_seen;                /* (loop) NACK gaps given up, at the last look */
+    int64_t last_pli_us;                   /* (loop) our last keyframe request */
+    atomic_uint_fast64_t plis_out;
 };
 
 struct gw_pc {

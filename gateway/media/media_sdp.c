@@ -87,7 +87,16 @@ static json_t *stream_info(struct pc_stream *s)
         "{s:I, s:I, s:I, s:I}", "packets", (json_int_t)atomic_load(&s->pkts_out), "bytes",
         (json_int_t)atomic_load(&s->bytes_out), "nacks", (json_int_t)atomic_load(&s->nacks_out),
         "retransmitted", (json_int_t)atomic_load(&s->retransmitted));
+    json_object_set_new(out, "plis", json_integer((json_int_t)atomic_load(&s->plis_out)));
     json_t *rtcp = json_object();
+    pthread_mutex_lock(&s->send_lock); /* what the peer reports about our stream */
+    if (s->tx_on) {
+        if (s->tx.rtt_us >= 0)
+            json_object_set_new(rtcp, "rtt", json_integer((json_int_t)(s->tx.rtt_us / 1000)));
+        json_object_set_new(rtcp, "lost-by-remote", json_integer(s->tx.remote_lost));
+        json_object_set_new(rtcp, "jitter-remote", json_integer(s->tx.remote_jitter));
+    }
+    pthread_mutex_unlock(&s->send_lock);
     if (s->rx_stats_on) {
         json_object_set_new(rtcp, "lost", json_integer(gw_rtp_rx_stats_lost(&s->rx)));
         json_object_set_new(rtcp, "jitter", json_integer(gw_rtp_rx_stats_jitter(&s->rx)));

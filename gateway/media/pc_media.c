@@ -136,6 +136,22 @@ static void retransmit(struct gw_pc *pc, struct pc_stream *s, const uint8_t *rtc
     }
 }
 
+/* The report blocks of an SR or RR about our streams: loss, jitter and round trip. */
+static void take_reports(struct gw_pc *pc, const uint8_t *buf, const struct gw_rtcp_block *b)
+{
+    for (unsigned r = 0; r < b->reports; r++) {
+        struct gw_rtcp_report_block rb;
+        struct pc_stream *ours;
+        if (gw_rtcp_block_report(buf, b, r, &rb) < 0 ||
+            (ours = stream_by_local_ssrc(pc, rb.ssrc)) == NULL)
+            continue;
+        pthread_mutex_lock(&ours->send_lock);
+        if (ours->tx_on)
+            gw_rtp_tx_stats_on_report(&ours->tx, &rb, real_us());
+        pthread_mutex_unlock(&ours->send_lock);
+    }
+}
+
 /* Statistics from the peer's reports; feedback counted. The whole packet goes to the plugin
  * on the m-line it concerns (the first one when none is named). */
 static void rtcp_in(struct gw_pc *pc, uint8_t *buf, size_t len)
@@ -153,25 +169,16 @@ static void rtcp_in(struct gw_pc *pc, uint8_t *buf, size_t len)
             s = stream_by_remote_ssrc(pc, b.ssrc);
             if (s && s->rx_stats_on)
                 gw_rtp_rx_stats_on_sr(&s->rx, b.sr.ntp, now);
+            take_reports(pc, buf, &b);
+            break;
+        case GW_RTCP_KIND_RR:
+            take_reports(pc, buf, &b);
             break;
         case GW_RTCP_KIND_NACK:
             s = stream_by_local_ssrc(pc, b.media_ssrc);
             if (s) {
                 atomic_fetch_add(&s->nacks_in, 1);
                 retransmit(pc, s, buf, &b, now);
-            }
-            break;
-        case GW_RTCP_KIND_RR:
-            for (unsigned r = 0; r < b.reports; r++) {
-                struct gw_rtcp_report_block rb;
-                struct pc_stream *ours;
-                if (gw_rtcp_block_report(buf, &b, r, &rb) == 0 &&
-                    (ours = stream_by_local_ssrc(pc, rb.ssrc)) != NULL) {
-                    pthread_mutex_lock(&ours->send_lock);
-                    if (ours->tx_on)
-                        gw_rtp_tx_stats_on_report(&ours->tx, &rb, real_us());
-                    pthread_mutex_unlock(&ours->send_lock);
-                }
             }
             break;
         case GW_RTCP_KIND_PLI:
@@ -329,6 +336,21 @@ static void send_reports(struct gw_pc *pc, struct vb_srtp *srtp, int64_t now)
 }
 
 /* NACKs for the gaps in what we receive on video. */
+/* A PLI to the peer for its stream `s`, at most one a second (loop). */
+static void request_keyframe(struct gw_pc *pc, struct pc_stream *s, struct vb_srtp *srtp,
+                             int64_t now)
+{
+    if (now - s->last_pli_us < 1000000)
+        return;
+    s->last_pli_us = now;
+    uint8_t buf[64];
+    struct gw_rtcp_writer w;
+    gw_rtcp_writer_init(&w, buf, sizeof buf - VB_SRTP_MAX_OVERHEAD - 4);
+    gw_rtcp_write_pli(&w, s->ssrc_local, s->ssrc_remote);
+    if (!w.err && protect_send(pc, srtp, buf, w.len, sizeof buf, true) == 0)
+        atomic_fetch_add(&s->plis_out, 1);
+}
+
 static void send_nacks(struct gw_pc *pc, struct vb_srtp *srtp, int64_t now)
 {
     for (size_t i = 0; i < pc->n_streams; i++) {
@@ -337,6 +359,10 @@ static void send_nacks(struct gw_pc *pc, struct vb_srtp *srtp, int64_t now)
             continue;
         uint16_t seqs[64];
         size_t n = gw_nack_gen_poll(&s->nack, now, seqs, 64);
+        if (s->nack.given_up != s->given_up_seen) { /* lost for good: ask for a keyframe */
+            s->given_up_seen = s->nack.given_up;
+            request_keyframe(pc, s, srtp, now);
+        }
         if (!n)
             continue;
         uint8_t buf[SEND_MAX];
