@@ -85,6 +85,7 @@ static void opts_from_config(const struct serve_config *c, struct serve_opts *o)
                .no_media_timer_s = (unsigned)c->media.no_media_timer,
                .cert_pem = c->media.cert_pem,
                .cert_key = c->media.cert_key,
+               .answer_passive = strcmp(c->media.answer_setup, "passive") == 0,
                .ice_enforce_list = c->nat.ice_enforce_list,
                .ice_ignore_list = c->nat.ice_ignore_list,
                .rtp_port_range = c->nat.rtp_port_range,

@@ -18,6 +18,7 @@
 #define SECRET_MAX 4096 /* GW_AUTH_SECRET_MAX: the gateway refuses longer secrets */
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
+static const char *const answer_setups[] = {"active", "passive", NULL};
 
 /* clang-format off */
 static const struct vb_config_setting serve_settings[] = {
@@ -137,6 +138,10 @@ static const struct vb_config_setting serve_settings[] = {
     {.key = "media.cert_key", .type = VB_CONFIG_STRING, .offset = OFF(media.cert_key),
      .flag = "--cert-key", .arg = "FILE", .def_str = "",
      .help = "private key of --cert-pem (PEM)"},
+
+    {.key = "media.answer_setup", .type = VB_CONFIG_STRING, .offset = OFF(media.answer_setup),
+     .flag = "--answer-setup", .arg = "ROLE", .choices = answer_setups, .def_str = "active",
+     .help = "our a=setup answering an actpass offer: active (DTLS client, as Janus) or passive"},
 
     {.key = "nat.ice_enforce_list", .type = VB_CONFIG_STRING, .offset = OFF(nat.ice_enforce_list),
      .flag = "--ice-enforce-list", .arg = "LIST", .def_str = "",

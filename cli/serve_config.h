@@ -70,6 +70,7 @@ struct serve_config {
         int64_t no_media_timer; /* seconds without media before `media` receiving:false */
         char *cert_pem;         /* DTLS certificate (PEM); "" = generated at start */
         char *cert_key;         /* its private key (PEM) */
+        char *answer_setup;     /* "active" (Janus's choice) or "passive" */
     } media;
     struct {
         char *ice_enforce_list; /* interfaces / IPs to gather on; "" = all but the ignored */

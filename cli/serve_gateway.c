@@ -104,6 +104,7 @@ static int start_media(struct serve_gateway *gw, const struct serve_gw_settings 
                                  .ice = &gw->ice,
                                  .cert = gw->cert,
                                  .no_media_timer_s = s->no_media_timer_s,
+                                 .answer_passive = s->answer_passive,
                                  .log = log};
     if (rc == 0)
         rc = gw_media_create(&mc, &gw->media);

@@ -83,6 +83,8 @@ static int apply_remote(struct gw_pc *pc, const char *text, const struct sdp *d,
         return -EINVAL;
     if (!offer && t->setup == SDP_SETUP_ACTPASS) /* an answer must choose */
         return -EINVAL;
+    if (offer && t->setup == SDP_SETUP_ACTPASS && pc->m->cfg.answer_passive)
+        role = DTLS_ROLE_SERVER;
     pthread_mutex_lock(&pc->lock);
     pc->role = role;
     snprintf(pc->fp_hash, sizeof pc->fp_hash, "%s", t->fp_hash);

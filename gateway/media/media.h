@@ -33,7 +33,11 @@ struct gw_media_config {
     unsigned no_media_timer_s;    /* `media` receiving:false after this long; 0 = 1 */
     unsigned slowlink_threshold;  /* lost packets per second for `slowlink`; 0 = 4 */
     unsigned gather_wait_ms;      /* how long an answer waits for our candidates; 0 = 2000 */
-    const struct vb_log *log;     /* borrowed; may be NULL */
+    /* Our a=setup when answering an "actpass" offer: false = "active" (we are the DTLS client,
+     * as Janus), true = "passive" (the peer is the client and offers its SRTP profiles:
+     * browsers then put AEAD-GCM first). */
+    bool answer_passive;
+    const struct vb_log *log; /* borrowed; may be NULL */
 };
 
 /* 0 or -EINVAL. The caller owns *out. */

@@ -96,6 +96,13 @@ echo "target: $TARGET ($VB_TARGET_URL in namespace $VB_NETNS), $SECONDS_PER_RUN 
 run vp8 ""
 run h264 "&videocodec=h264"
 run restart "&restart=1"
+if [[ $TARGET == verbatim ]]; then
+    # Answering "passive" makes Chromium the DTLS client: it offers AEAD-GCM first and we take
+    # AEAD_AES_256_GCM (what it also picks when it answers a server's offer as a subscriber).
+    vb_target_stop
+    VB_TARGET_EXTRA_ARGS="--answer-setup passive" vb_target_start "$TARGET" "$TMP/$TARGET-passive"
+    run gcm "&srtp=SRTP_AEAD_AES_256_GCM"
+fi
 
 if [[ $failed -ne 0 ]]; then
     echo "--- $TARGET log (tail)"

@@ -9,6 +9,7 @@
 #                                does not come up in 10 s
 #   vb_target_stop               ends it (TERM, then KILL) and waits for it
 #
+# VB_TARGET_EXTRA_ARGS: more options for `verbatim serve` (word-split; verbatim only).
 # TARGET is `janus` (real Janus, janus_ref.sh) or `verbatim` (`$VERBATIM serve`, ICE restricted
 # to 127.0.0.2 with --ice-enforce-list). Both listen on 127.0.0.1 of the namespace, whose
 # ports are all free: the fixed ports below are not the defaults and collide with nothing.
@@ -55,7 +56,7 @@ vb_target_start() {
     (exec ip netns exec "$VB_NETNS" "$VERBATIM" serve --data "$dir/data" \
         --janus-port "$VB_TARGET_REST_PORT" \
         --admin-port "$VB_TARGET_ADMIN_PORT" --admin-secret "$VB_TARGET_SECRET" --web-port 0 \
-        --ice-enforce-list "$VB_NETNS_ADDR") >"$VB_TARGET_LOG" 2>&1 &
+        --ice-enforce-list "$VB_NETNS_ADDR" ${VB_TARGET_EXTRA_ARGS:-}) >"$VB_TARGET_LOG" 2>&1 &
     VB_TARGET_PID=$!
     vb_janus_ref_wait "$VB_TARGET_PID" "$VB_TARGET_REST_PORT" "$VB_TARGET_ADMIN_PORT" \
         "$VB_TARGET_LOG" verbatim
