@@ -83,6 +83,7 @@ static void opts_from_config(const struct serve_config *c, struct serve_opts *o)
                .record_all = c->videoroom.record_all,
                .media_loops = (unsigned)c->media.loops,
                .no_media_timer_s = (unsigned)c->media.no_media_timer,
+               .slowlink_threshold = (unsigned)c->media.slowlink_threshold,
                .cert_pem = c->media.cert_pem,
                .cert_key = c->media.cert_key,
                .answer_passive = strcmp(c->media.answer_setup, "passive") == 0,

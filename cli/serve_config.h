@@ -66,11 +66,12 @@ struct serve_config {
         bool record_all;
     } videoroom;
     struct {
-        int64_t loops;          /* media loop threads; 0 = one per online CPU */
-        int64_t no_media_timer; /* seconds without media before `media` receiving:false */
-        char *cert_pem;         /* DTLS certificate (PEM); "" = generated at start */
-        char *cert_key;         /* its private key (PEM) */
-        char *answer_setup;     /* "active" (Janus's choice) or "passive" */
+        int64_t loops;              /* media loop threads; 0 = one per online CPU */
+        int64_t no_media_timer;     /* seconds without media before `media` receiving:false */
+        int64_t slowlink_threshold; /* lost packets a second before a `slowlink` event */
+        char *cert_pem;             /* DTLS certificate (PEM); "" = generated at start */
+        char *cert_key;             /* its private key (PEM) */
+        char *answer_setup;         /* "active" (Janus's choice) or "passive" */
     } media;
     struct {
         char *ice_enforce_list; /* interfaces / IPs to gather on; "" = all but the ignored */

@@ -105,6 +105,7 @@ static int start_media(struct serve_gateway *gw, const struct serve_gw_settings 
                                  .cert = gw->cert,
                                  .no_media_timer_s = s->no_media_timer_s,
                                  .answer_passive = s->answer_passive,
+                                 .slowlink_threshold = s->slowlink_threshold,
                                  .log = log};
     if (rc == 0)
         rc = gw_media_create(&mc, &gw->media);

@@ -51,6 +51,7 @@ struct serve_gw_settings {
     /* media */
     unsigned media_loops; /* 0 = one per online CPU */
     unsigned no_media_timer_s;
+    unsigned slowlink_threshold;
     const char *cert_pem, *cert_key; /* "" = generated */
     bool answer_passive;
     const char *ice_enforce_list, *ice_ignore_list, *rtp_port_range, *stun_server, *nat_1_1;

@@ -166,7 +166,7 @@ def walk(o, p):
             print(p + k)
 walk(json.load(open(sys.argv[1])), "")
 PY
-[ "$(wc -l <"$dir/keys")" -eq 42 ] || { echo "want 42 keys:"; cat "$dir/keys"; exit 1; }
+[ "$(wc -l <"$dir/keys")" -eq 43 ] || { echo "want 43 keys:"; cat "$dir/keys"; exit 1; }
 while read -r key; do
     grep -qF "\`$key\`" "$docs" || { echo "docs/config.md lacks $key"; exit 1; }
     grep -qF "$key" "$dir/help" || { echo "help lacks $key"; exit 1; }

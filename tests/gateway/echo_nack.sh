@@ -80,6 +80,23 @@ for p in d["phases"]:
 sys.exit(0 if d["ok"] else 1)
 PYEOF
 
+# slowlink: 30 % of the peer's video lost on the way in (recovered by our NACKs) is about 9
+# NACKed packets a second, over the server's threshold (4): `slowlink` with uplink true.
+if [[ $TARGET == verbatim ]]; then
+    vb_netns_exec $PY "$PEERS/aiortc_nack.py" --url "$VB_TARGET_URL" \
+        --admin-url "$VB_TARGET_ADMIN_URL" --admin-secret "$VB_TARGET_SECRET" \
+        --seconds 3 --loss 0.3 --min-ratio 0 --phases out >"$TMP/slow.json" 2>"$TMP/slow.err" || true
+    $PY - "$TMP/slow.json" <<'PYEOF' || rc=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["phases"][0]
+n = p["slowlink_events"]
+print("slowlink  %s %d slowlink event(s) at 30 %% loss (dropped %d, recovered %d)" % (
+    "ok  " if n > 0 else "FAIL", n, p["loss"]["dropped"], p["loss"]["recovered"]))
+sys.exit(0 if n > 0 else 1)
+PYEOF
+fi
+
 if [[ $rc -ne 0 ]]; then
     echo "--- client stderr (tail)"
     tail -n 30 "$TMP/nack.err" || true
