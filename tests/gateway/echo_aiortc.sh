@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # WebRTC echo with a real peer: aiortc (tests/gateway/peers/aiortc_echo.py) through the EchoTest
-# plugin of the target server, inside a network namespace of its own (peers/netns.sh). Three
-# runs, each N seconds of Opus + video decoded back: VP8 with the candidates in the offer,
-# H.264 forced on the transceiver, VP8 with trickled candidates. Each must reach webrtcup, get
-# both `media` events, and decode enough echoed frames of the size it sent.
+# plugin of the target server, inside a network namespace of its own (peers/netns.sh). Runs of
+# N seconds of Opus + video decoded back: VP8 with the candidates in the offer, H.264 forced on
+# the transceiver, VP8 with trickled candidates, VP8 with a `bitrate` cap (the REMB must reach
+# aiortc's sender), and (verbatim) a recorded run converted by janus-pp-rec. Each must reach
+# webrtcup, get both `media` events, and decode enough echoed frames of the size it sent.
 #
 # env: VB_ECHO_TARGET=janus     real Janus 1.1.2 (peers/janus_ref.sh)
 #      VB_ECHO_TARGET=verbatim  (the default) `$VERBATIM serve ... --ice-enforce-list 127.0.0.2`
@@ -77,6 +78,7 @@ echo "target: $TARGET ($VB_TARGET_URL in namespace $VB_NETNS), $SECONDS_PER_RUN 
 run vp8 --video vp8
 run h264 --video h264
 run trickle --video vp8 --trickle
+run bitrate --video vp8 --bitrate 256000
 if [[ $TARGET == verbatim ]]; then
     # Recording: the EchoTest records what it receives through the archive; after the hangup
     # the files are closed, and real janus-pp-rec converts them to media of the run's length.

@@ -232,6 +232,25 @@ class Janus:
             self.thread.join(timeout=1.0)
 
 
+# REMB packets aiortc's senders receive (the EchoTest's `bitrate` cap), observed by wrapping
+# the sender's RTCP handler; [bitrate, ...] in arrival order.
+REMB_SEEN = []
+_sender_rtcp = RTCRtpSender._handle_rtcp_packet
+
+
+async def _observe_rtcp(self, packet):
+    from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, unpack_remb_fci
+    if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+        try:
+            REMB_SEEN.append(unpack_remb_fci(packet.fci)[0])
+        except ValueError:
+            pass
+    return await _sender_rtcp(self, packet)
+
+
+RTCRtpSender._handle_rtcp_packet = _observe_rtcp
+
+
 class EchoRun:
     """One echo: the flow, what was seen, and the checks."""
 
@@ -369,6 +388,8 @@ class EchoRun:
         body = {"audio": True, "video": True}
         if self.args.record:
             body.update({"record": True, "filename": self.args.record})
+        if getattr(self.args, "bitrate", None):
+            body["bitrate"] = self.args.bitrate
         msg = {"janus": "message", "body": body, "jsep": jsep}
         fut = asyncio.get_running_loop().create_future()
         path = "/%d/%d" % (self.janus.sid, self.hid)
@@ -467,6 +488,11 @@ class EchoRun:
             if self.window[kind] < need:
                 self.errors.append("%s: %d frames decoded in %g s, expected at least %d" % (
                     kind, self.window[kind], a.seconds, need))
+        want = getattr(self.args, "bitrate", None)
+        if want and not REMB_SEEN:
+            self.errors.append("asked for a %d bit/s cap, no REMB received" % want)
+        elif want and abs(REMB_SEEN[-1] - want) > 0.01 * want:
+            self.errors.append("REMB of %d bit/s, asked for %d" % (REMB_SEEN[-1], want))
         if self.video_sizes and self.video_sizes != {"%dx%d" % (WIDTH, HEIGHT)}:
             self.errors.append("echoed video sizes %s, sent %dx%d" % (sorted(self.video_sizes),
                                                                      WIDTH, HEIGHT))
@@ -489,6 +515,7 @@ class EchoRun:
             "remote_candidates_dropped": self.dropped,
             "events_seen": sorted({e["janus"] for e in self.events}),
             "slowlink_events": sum(e["janus"] == "slowlink" for e in self.events),
+            "remb": {"count": len(REMB_SEEN), "last_bitrate": REMB_SEEN[-1] if REMB_SEEN else None},
             "events": self.events,
             "poll_errors": self.janus.poll_errors,
             "errors": self.errors,
@@ -512,6 +539,7 @@ def main():
     p.add_argument("--video", choices=("vp8", "h264"), default="vp8")
     p.add_argument("--trickle", action="store_true")
     p.add_argument("--record", metavar="NAME", help="ask the EchoTest to record, files NAME-*")
+    p.add_argument("--bitrate", type=int, help="ask the EchoTest for this REMB cap (bit/s)")
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--min-audio-fps", type=float, default=25.0)
     p.add_argument("--min-video-fps", type=float, default=10.0)
