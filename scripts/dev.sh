@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 BUILD_PKGS="cmake make gcc pkg-config libjansson-dev libaio-dev libavformat-dev libavcodec-dev libavutil-dev libssl-dev libsqlite3-dev libmicrohttpd-dev libnice-dev libglib2.0-dev libsrtp2-dev"
-TEST_PKGS="clang libclang-rt-14-dev clang-format git python3 janus-tools ffmpeg chromium jq janus python3-aiortc libjs-janus-gateway libjs-webrtc-adapter iproute2 tshark openssl python3-requests"
+TEST_PKGS="clang libclang-rt-14-dev clang-format git python3 janus-tools ffmpeg chromium jq janus python3-aiortc libjs-janus-gateway libjs-webrtc-adapter iproute2 tshark openssl python3-requests firefox-esr"
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 install_missing() {
