@@ -79,7 +79,7 @@ except ValueError:
 log = open(sys.argv[2], errors="replace").read().splitlines()
 b = d["baseline"]
 print("baseline: %d fds, %d threads" % (b["fds"], b["threads"]))
-for name in ("sequential", "parallel"):
+for name in ("sequential", "parallel", "closed"):
     for i, rec in enumerate(d[name]):
         c = rec["cleanup"]
         print("%-10s #%d %s %d echo(es), frames video %s; ends %s; clean %s after %d ms "

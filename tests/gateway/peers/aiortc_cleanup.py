@@ -168,8 +168,31 @@ class CleanRun(aiortc_echo.EchoRun):
                 "errors": self.errors}
 
 
-async def one_echo(args):
-    echo = CleanRun(args)
+class CloseRun(CleanRun):
+    """One echo that ends from the peer's side: it closes its PeerConnection (a DTLS
+    close_notify) instead of asking for a hangup; the server must hang up with "DTLS alert",
+    tell the plugin (its "done" event), and clean up like after any other end."""
+
+    async def teardown(self):
+        if self.pc:
+            await self.pc.close()
+            if not await self.wait_flag("hangup", 5):
+                self.errors.append("no hangup event after the peer closed its PeerConnection")
+        await super().teardown()
+
+    def check(self):
+        aiortc_echo.EchoRun.check(self)
+        hangups = [e for e in self.events if e["janus"] == "hangup"]
+        if not any(e.get("reason") == "DTLS alert" for e in hangups):
+            self.errors.append("no hangup with reason \"DTLS alert\" after the peer's close "
+                               "(hangups seen: %s)" % hangups)
+        if not any((e.get("data") or {}).get("result") == "done" for e in self.events
+                   if e["janus"] == "event" and isinstance(e.get("data"), dict)):
+            self.errors.append("the plugin was not told (no \"done\" event)")
+
+
+async def one_echo(args, cls=None):
+    echo = (cls or CleanRun)(args)
     try:
         await asyncio.wait_for(echo.flow(), args.seconds + 30)
     except Exception as e:  # every failure ends up in the summary, teardown still runs
@@ -302,10 +325,14 @@ async def main_async(args):
                         "kinds": dict(base["kinds"])}}
     out["sequential"] = await phase_echoes(server, base, args, args.sequential, False)
     out["parallel"] = await phase_echoes(server, base, args, args.parallel, True)
+    closed = await one_echo(args, CloseRun)
+    gc.collect()
+    out["closed"] = [{"echoes": [closed],
+                      "cleanup": await asyncio.to_thread(server.wait_clean, base)}]
     out["vanish"] = [await phase_vanish(server, base, args, False)]
     out["observed"] = [await phase_vanish(server, base, args, True)]
     errors = []
-    for name in ("sequential", "parallel", "vanish", "observed"):
+    for name in ("sequential", "parallel", "closed", "vanish", "observed"):
         errors += phase_errors(name, out[name])
     out["errors"] = errors
     out["ok"] = not errors
