@@ -10,7 +10,7 @@
 # env: VB_ECHO_TARGET=janus     real Janus 1.1.2 (peers/janus_ref.sh)
 #      VB_ECHO_TARGET=verbatim  (the default) `$VERBATIM serve ... --ice-enforce-list 127.0.0.2`
 #      VB_ECHO_SECONDS=N        seconds of media before getStats() (default 4)
-# Skips (exit 0, "SKIP:") without root, Chromium, janus.js or the target.
+# Skips (exit 77: ctest shows "Skipped", "SKIP:" printed) without root, Chromium, janus.js or the target.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,7 +30,7 @@ source "$PEERS/target.sh"
 
 skip() {
     echo "SKIP: $*; the Chromium echo test did not run"
-    exit 0
+    exit 77  # ctest reports it as skipped (SKIP_RETURN_CODE)
 }
 reason=$(vb_netns_check 2>&1) || skip "$reason"
 [[ -x $CHROMIUM ]] || skip "$CHROMIUM is not installed (apt-get install chromium)"
