@@ -18,6 +18,11 @@ struct vb_clock {
 int64_t vb_clock_mono_us(void);
 int64_t vb_clock_real_us(void);
 
+/* A CLOCK_MONOTONIC deadline `us` microseconds from now, for pthread_cond_timedwait on a
+ * condition variable created with pthread_condattr_setclock(CLOCK_MONOTONIC). Any thread. */
+struct timespec;
+void vb_clock_deadline_us(struct timespec *ts, int64_t us);
+
 /* The clock's time, or the system's when `c` is NULL. Any thread. */
 int64_t vb_clock_mono(const struct vb_clock *c);
 int64_t vb_clock_real(const struct vb_clock *c);

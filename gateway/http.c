@@ -19,6 +19,7 @@
 
 #include <microhttpd.h>
 
+#include "common/clock.h"
 #include "common/xalloc.h"
 #include "gateway/http_internal.h"
 
@@ -80,13 +81,6 @@ static enum MHD_Result send_json(struct gw_http *h, struct MHD_Connection *c, js
     return res;
 }
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Answers a long poll with the events in `arr` (stolen; a keepalive when empty). */
 static enum MHD_Result poll_reply(struct gw_http *h, struct MHD_Connection *c, int maxev,
                                   json_t *arr)
@@ -108,7 +102,7 @@ static enum MHD_Result poll_step(struct gw_http *h, struct MHD_Connection *c, st
     json_t *arr;
     int n = gw_session_events_take(poll->s, poll->maxev, 0, &arr);
     if (n > 0 || gw_session_ended(poll->s) || atomic_load(&h->stopping) ||
-        mono_us() >= poll->deadline_us)
+        vb_clock_mono_us() >= poll->deadline_us)
         return poll_reply(h, c, poll->maxev, arr);
     json_decref(arr);
     http_poll_park(h, poll);
@@ -137,7 +131,7 @@ static enum MHD_Result long_poll(struct gw_http *h, struct MHD_Connection *c, ui
     poll->h = h;
     poll->conn = c;
     poll->heap_ix = SIZE_MAX;
-    poll->deadline_us = mono_us() + (int64_t)h->hold_ms * 1000;
+    poll->deadline_us = vb_clock_mono_us() + (int64_t)h->hold_ms * 1000;
     poll->maxev = 1;
     const char *mv = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "maxev");
     if (mv) {

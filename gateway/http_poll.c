@@ -14,15 +14,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/xalloc.h"
 #include "gateway/http_internal.h"
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* PARKED -> RESUMED once; the winner resumes the connection. */
 static bool poll_fire(struct http_poll *poll)
@@ -118,21 +112,14 @@ static void *park_thread(void *arg)
             continue;
         }
         struct http_poll *top = p->heap[0];
-        int64_t now = now_us();
+        int64_t now = vb_clock_mono_us();
         if (top->deadline_us <= now) {
             heap_remove(p, top);
             expire(top);
             continue;
         }
         struct timespec dl;
-        clock_gettime(CLOCK_MONOTONIC, &dl);
-        int64_t wait = top->deadline_us - now;
-        dl.tv_sec += wait / 1000000;
-        dl.tv_nsec += (long)(wait % 1000000) * 1000;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
-        }
+        vb_clock_deadline_us(&dl, top->deadline_us - now);
         pthread_cond_timedwait(&p->cond, &p->lock, &dl);
     }
     pthread_mutex_unlock(&p->lock);

@@ -263,23 +263,12 @@ bool gw_session_ended(struct gw_session *s)
     return gone;
 }
 
-static void deadline_after(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 int gw_session_events_take(struct gw_session *s, int maxev, int timeout_ms, json_t **out)
 {
     if (maxev < 1 || timeout_ms < 0)
         return -EINVAL;
     struct timespec dl;
-    deadline_after(&dl, timeout_ms);
+    vb_clock_deadline_us(&dl, (int64_t)timeout_ms * 1000);
     json_t *arr = json_array();
     pthread_mutex_lock(&s->lock);
     while (s->ev_len == 0 && !s->gone && timeout_ms > 0) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/xalloc.h"
 #include "gateway/sweeper.h"
 
@@ -18,24 +19,13 @@ struct gw_sweeper {
     pthread_t thread;
 };
 
-static void add_ms(struct timespec *ts, int ms)
-{
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 static void *sweep_loop(void *arg)
 {
     struct gw_sweeper *sw = arg;
     pthread_mutex_lock(&sw->lock);
     while (!sw->stop) {
         struct timespec dl;
-        clock_gettime(CLOCK_MONOTONIC, &dl);
-        add_ms(&dl, sw->interval_ms);
+        vb_clock_deadline_us(&dl, (int64_t)sw->interval_ms * 1000);
         while (!sw->stop && pthread_cond_timedwait(&sw->cond, &sw->lock, &dl) != ETIMEDOUT)
             ;
         if (sw->stop)

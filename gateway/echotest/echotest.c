@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "archive/archive.h"
+#include "common/clock.h"
 #include "common/xalloc.h"
 #include "gateway/echotest/echotest.h"
 #include "gateway/rtp/rtcp.h"
@@ -65,13 +66,6 @@ struct et_session {
     atomic_uint peer_video_ssrc; /* for the REMB's SSRC list */
     atomic_int_fast64_t last_remb_us;
 };
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static json_t *error_event(int code, const char *text)
 {
@@ -358,7 +352,7 @@ static void send_remb(struct et_session *st, struct gw_handle *h, int mindex)
 {
     unsigned bitrate = atomic_load_explicit(&st->bitrate, memory_order_relaxed);
     uint32_t ssrc = atomic_load_explicit(&st->peer_video_ssrc, memory_order_relaxed);
-    int64_t now = mono_us();
+    int64_t now = vb_clock_mono_us();
     if (!bitrate || !ssrc || now - atomic_load(&st->last_remb_us) < 1000000)
         return;
     atomic_store(&st->last_remb_us, now);

@@ -387,13 +387,7 @@ int pc_create(struct gw_media *m, struct gw_handle *h, bool controlling, struct 
 void pc_wait_gathered(struct gw_pc *pc, unsigned ms)
 {
     struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    dl.tv_sec += ms / 1000;
-    dl.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000L;
-    }
+    vb_clock_deadline_us(&dl, (int64_t)ms * 1000);
     pthread_mutex_lock(&pc->lock);
     while (!pc->gathered && !pc->closed)
         if (pthread_cond_timedwait(&pc->cond, &pc->lock, &dl) != 0)

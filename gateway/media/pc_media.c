@@ -12,16 +12,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "gateway/media/media_internal.h"
 
 #define SEND_MAX 1500
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* The stream a packet from the peer belongs to (loop, pc->lock not needed for the immutable
  * parts of a negotiation; the learned SSRC is loop-only). */
@@ -67,7 +61,7 @@ static void rtp_in(struct gw_pc *pc, uint8_t *buf, size_t len)
             gw_rtp_rtx_unwrap(buf, &len, &h, s->ssrc_remote, (uint8_t)apt) < 0)
             return;
     }
-    int64_t now = mono_us();
+    int64_t now = vb_clock_mono_us();
     if (!s->rx_stats_on) {
         gw_rtp_rx_stats_init(&s->rx, s->ssrc_remote, s->clock_rate);
         s->rx_stats_on = true;
@@ -100,13 +94,6 @@ static struct pc_stream *stream_by_remote_ssrc(struct gw_pc *pc, uint32_t ssrc)
         if (pc->streams[i].ssrc_remote == ssrc)
             return &pc->streams[i];
     return NULL;
-}
-
-static int64_t real_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Protects and sends one plain packet prepared in `buf` (room for the tag). */
@@ -147,7 +134,7 @@ static void take_reports(struct gw_pc *pc, const uint8_t *buf, const struct gw_r
             continue;
         pthread_mutex_lock(&ours->send_lock);
         if (ours->tx_on)
-            gw_rtp_tx_stats_on_report(&ours->tx, &rb, real_us());
+            gw_rtp_tx_stats_on_report(&ours->tx, &rb, vb_clock_real_us());
         pthread_mutex_unlock(&ours->send_lock);
     }
 }
@@ -161,7 +148,7 @@ static void rtcp_in(struct gw_pc *pc, uint8_t *buf, size_t len)
     struct gw_rtcp_block b;
     gw_rtcp_iter_init(&it, buf, len);
     struct pc_stream *target = NULL;
-    int64_t now = mono_us();
+    int64_t now = vb_clock_mono_us();
     while (gw_rtcp_iter_next(&it, &b) == 1) {
         struct pc_stream *s = NULL;
         switch (b.kind) {
@@ -243,7 +230,7 @@ int pc_send_rtp(struct gw_pc *pc, int mindex, const uint8_t *pkt, size_t len)
     struct gw_rtp_hdr h;
     if (gw_rtp_parse(buf, len, &h) < 0)
         return -EBADMSG;
-    int64_t now = mono_us();
+    int64_t now = vb_clock_mono_us();
     pthread_mutex_lock(&s->send_lock);
     if (s->rtx)
         gw_rtx_buffer_store(s->rtx, buf, len, now);
@@ -313,7 +300,7 @@ static void send_reports(struct gw_pc *pc, struct vb_srtp *srtp, int64_t now)
         if (!sender)
             sender = s->ssrc_local;
         pthread_mutex_lock(&s->send_lock);
-        if (!have_sr && s->tx_on && gw_rtp_tx_stats_sr(&s->tx, real_us(), now, &sr) == 0) {
+        if (!have_sr && s->tx_on && gw_rtp_tx_stats_sr(&s->tx, vb_clock_real_us(), now, &sr) == 0) {
             have_sr = true;
             sender = s->ssrc_local;
         }
@@ -397,7 +384,7 @@ static void check_slowlink(struct gw_pc *pc, struct pc_stream *s)
 
 void pc_tick(struct gw_pc *pc)
 {
-    int64_t now = mono_us();
+    int64_t now = vb_clock_mono_us();
     int64_t quiet =
         (int64_t)(pc->m->cfg.no_media_timer_s ? pc->m->cfg.no_media_timer_s : 1) * 1000000;
     for (size_t i = 0; i < pc->n_streams; i++) {

@@ -184,12 +184,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&c->lock);
         drain(c);
         struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += WRITER_TICK_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        vb_clock_deadline_us(&until, WRITER_TICK_MS * 1000);
         pthread_mutex_lock(&c->lock);
         if (!c->stop)
             pthread_cond_timedwait(&c->cond, &c->lock, &until);
