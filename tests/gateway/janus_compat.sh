@@ -17,6 +17,8 @@ if [[ ! -x $JANUS ]]; then
 fi
 MODE=${1:-compare}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=peers/janus_ref.sh
+source "$HERE/peers/janus_ref.sh" # for vb_janus_http_conf
 PY=/usr/bin/python3
 ADMIN_SECRET=compat-admin
 API_SECRET=compat-api
@@ -92,27 +94,7 @@ events: {
 	broadcast = false
 }
 EOF
-    cat >"$dir/janus.transport.http.jcfg" <<EOF
-general: {
-	json = "compact"
-	base_path = "/janus"
-	http = true
-	port = $rest
-	ip = "127.0.0.1"
-	https = false
-	acl = "127."
-}
-admin: {
-	admin_base_path = "/admin"
-	admin_http = true
-	admin_port = $admin
-	admin_ip = "127.0.0.1"
-	admin_https = false
-	admin_acl = "127."
-}
-cors: {
-}
-EOF
+    vb_janus_http_conf "$dir" "$rest" "$admin"
     cat >"$dir/janus.plugin.videoroom.jcfg" <<EOF
 general: {
 }

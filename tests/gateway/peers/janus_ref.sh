@@ -109,27 +109,7 @@ events: {
 	disable = "$(vb_janus_ref_others "$lib/events")"
 }
 EOF
-    cat >"$dir/janus.transport.http.jcfg" <<EOF
-general: {
-	json = "compact"
-	base_path = "/janus"
-	http = true
-	port = $rest
-	ip = "127.0.0.1"
-	https = false
-	acl = "127."
-}
-admin: {
-	admin_base_path = "/admin"
-	admin_http = true
-	admin_port = $admin
-	admin_ip = "127.0.0.1"
-	admin_https = false
-	admin_acl = "127."
-}
-cors: {
-}
-EOF
+    vb_janus_http_conf "$dir" "$rest" "$admin"
     cat >"$dir/janus.plugin.echotest.jcfg" <<EOF
 general: {
 }
@@ -168,6 +148,33 @@ socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=1).close()' "$
     echo "$name did not answer on 127.0.0.1:$rest/$admin in its namespace in 10 s; its log:" >&2
     tail -40 "$log" >&2 || true
     return 1
+}
+
+# vb_janus_http_conf DIR REST_PORT ADMIN_PORT: Janus's HTTP transport config (REST and Admin
+# on 127.0.0.1 only, ACL 127.), shared with janus_compat.sh.
+vb_janus_http_conf() {
+    local dir=$1 rest=$2 admin=$3
+    cat >"$dir/janus.transport.http.jcfg" <<EOF
+general: {
+	json = "compact"
+	base_path = "/janus"
+	http = true
+	port = $rest
+	ip = "127.0.0.1"
+	https = false
+	acl = "127."
+}
+admin: {
+	admin_base_path = "/admin"
+	admin_http = true
+	admin_port = $admin
+	admin_ip = "127.0.0.1"
+	admin_https = false
+	admin_acl = "127."
+}
+cors: {
+}
+EOF
 }
 
 vb_janus_ref_start() {
