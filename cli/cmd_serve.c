@@ -81,6 +81,7 @@ static void opts_from_config(const struct serve_config *c, struct serve_opts *o)
                .videoroom_rooms_file = c->videoroom.rooms_file,
                .videoroom_rooms = c->videoroom.rooms,
                .record_all = c->videoroom.record_all,
+               .lock_rtp_forward = c->videoroom.lock_rtp_forward,
                .media_loops = (unsigned)c->media.loops,
                .no_media_timer_s = (unsigned)c->media.no_media_timer,
                .slowlink_threshold = (unsigned)c->media.slowlink_threshold,

@@ -121,6 +121,9 @@ static const struct vb_config_setting serve_settings[] = {
     {.key = "videoroom.rooms", .type = VB_CONFIG_ARRAY, .offset = OFF(videoroom.rooms),
      .opts = VB_CONFIG_OBJECTS, .def_str = "[]",
      .help = "rooms created at start, each an object of VideoRoom create parameters"},
+    {.key = "videoroom.lock_rtp_forward", .type = VB_CONFIG_BOOL,
+     .offset = OFF(videoroom.lock_rtp_forward), .def_bool = false,
+     .help = "rtp_forward and stop_rtp_forward need the admin_key (as Janus's lock_rtp_forward)"},
     {.key = "videoroom.record_all", .type = VB_CONFIG_BOOL, .offset = OFF(videoroom.record_all),
      .flag = "--record-all", .flag_sets = true, .def_bool = false,
      .help = "compliance mode: record every publisher of every room, whatever the room or the "

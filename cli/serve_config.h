@@ -64,6 +64,7 @@ struct serve_config {
         char *rooms_file; /* "" = DATA/videoroom-rooms.json (see serve_config_rooms_file) */
         json_t *rooms;    /* a JSON array of objects (room keys are the plugin's to check) */
         bool record_all;
+        bool lock_rtp_forward;
     } videoroom;
     struct {
         int64_t loops;              /* media loop threads; 0 = one per online CPU */

@@ -136,6 +136,8 @@ static int start_plugins(struct serve_gateway *gw, const struct serve_gw_setting
                            .rooms = s->videoroom_rooms,
                            .admin_key = s->videoroom_admin_key,
                            .record_all = s->record_all,
+                           .lock_rtp_forward = s->lock_rtp_forward,
+                           .archive = s->archive,
                            .log = log};
     if (gw_auth_signed_on(gw->auth)) {
         vc.token_room_ok = room_token_ok;

@@ -48,6 +48,7 @@ struct serve_gw_settings {
     const char *videoroom_rooms_file; /* NULL or "" = DATA/videoroom-rooms.json */
     const json_t *videoroom_rooms;    /* rooms from the config file; may be NULL */
     bool record_all;
+    bool lock_rtp_forward; /* rtp_forward needs the VideoRoom admin_key */
     /* media */
     unsigned media_loops; /* 0 = one per online CPU */
     unsigned no_media_timer_s;

@@ -175,6 +175,8 @@ int gw_core_create(const struct gw_core_config *cfg, struct gw_core **out)
         return -EINVAL;
     struct gw_core *g = xcalloc(1, sizeof *g);
     pthread_mutex_init(&g->lock, NULL);
+    pthread_mutex_init(&g->defer_lock, NULL);
+    pthread_cond_init(&g->defer_cond, NULL);
     g->timeout_s = cfg->session_timeout_s < 0 ? 60 : cfg->session_timeout_s;
     g->max_events = cfg->max_events ? cfg->max_events : 1000;
     g->accepting = true;
@@ -221,9 +223,15 @@ void gw_core_destroy(struct gw_core *g)
             gw_session_unref(s);
         }
     }
+    pthread_mutex_lock(&g->defer_lock); /* plugin hooks still running (a worker's message) */
+    while (g->deferred > 0)
+        pthread_cond_wait(&g->defer_cond, &g->defer_lock);
+    pthread_mutex_unlock(&g->defer_lock);
     for (size_t i = 0; i < g->ntransports; i++)
         transport_free(&g->transports[i]);
     free(g->transports);
+    pthread_cond_destroy(&g->defer_cond);
+    pthread_mutex_destroy(&g->defer_lock);
     pthread_mutex_destroy(&g->lock);
     free(g);
 }

@@ -74,6 +74,11 @@ struct gw_core {
     struct gw_transport_info *transports; /* owned copies, under core lock */
     size_t ntransports;
     struct gw_plugin_callbacks cb;
+    /* Detaches deferred until a running plugin hook leaves (gw_handle_hook_leave): the core
+     * is not freed before they are done, since the hook may still use `cb`. */
+    pthread_mutex_t defer_lock;
+    pthread_cond_t defer_cond;
+    unsigned deferred; /* under defer_lock */
 };
 
 /* One request being routed (core.c fills it, verbs.c answers it). */

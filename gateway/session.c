@@ -436,6 +436,11 @@ int gw_handle_detach(struct gw_handle *h)
     bool now = h->hooks == 0;
     h->destroy_pending = !now;
     pthread_mutex_unlock(&s->lock);
+    if (!now) { /* the core waits for it before it is freed */
+        pthread_mutex_lock(&s->core->defer_lock);
+        s->core->deferred++;
+        pthread_mutex_unlock(&s->core->defer_lock);
+    }
     const struct gw_media_ops *m = s->core->media_ops;
     if (m) /* the PeerConnection goes first: no media hook runs after this */
         m->detached(m->ctx, h);
@@ -464,8 +469,13 @@ void gw_handle_hook_leave(struct gw_handle *h)
         h->destroy_pending = false;
     pthread_mutex_unlock(&h->session->lock);
     if (destroy) {
+        struct gw_core *g = h->session->core;
         h->reg->plugin->destroy_session(h->reg->ctx, h, h->state);
         gw_handle_unref(h); /* the list's, kept by the deferred detach */
+        pthread_mutex_lock(&g->defer_lock);
+        if (--g->deferred == 0)
+            pthread_cond_broadcast(&g->defer_cond);
+        pthread_mutex_unlock(&g->defer_lock);
     }
 }
 

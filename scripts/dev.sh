@@ -78,7 +78,7 @@ check)
     install_missing $BUILD_PKGS $TEST_PKGS
     scripts/check-format.sh
     build_release
-    run_ctest build
+    VB_VR_COMPARE=1 run_ctest build # the VideoRoom client against real Janus too
     build_asan
     run_ctest build-asan
     check_tsan

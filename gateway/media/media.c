@@ -169,9 +169,12 @@ static void add_local_ssrcs(struct gw_pc *pc, struct sdp *d)
         s->we_send = md->port != 0 && (dir == SDP_DIR_SENDRECV || dir == SDP_DIR_SENDONLY);
         if (!s->we_send || md->n_ssrcs)
             continue;
-        char msid[96];
-        snprintf(msid, sizeof msid, "verbatim-%" PRIu64 " %s-%s", gw_handle_id(pc->h),
-                 s->video ? "video" : "audio", s->mid);
+        char msid[96]; /* the m-line's own a=msid when it has one */
+        if (md->msid)
+            snprintf(msid, sizeof msid, "%s", md->msid);
+        else
+            snprintf(msid, sizeof msid, "verbatim-%" PRIu64 " %s-%s", gw_handle_id(pc->h),
+                     s->video ? "video" : "audio", s->mid);
         md->ssrcs = xcalloc(2, sizeof *md->ssrcs);
         md->ssrcs[0] = (struct sdp_ssrc){s->ssrc_local, xstrdup("cname"), xstrdup("verbatim")};
         md->ssrcs[1] = (struct sdp_ssrc){s->ssrc_local, xstrdup("msid"), xstrdup(msid)};
@@ -218,7 +221,7 @@ static int local_jsep(void *ctx, struct gw_handle *h, json_t *jsep, json_t **cli
                               .n_candidates = n,
                               .gathering_done = pc->gathered,
                               .sess_id = gw_handle_id(h),
-                              .sess_version = 1};
+                              .sess_version = ++pc->local_version};
     char *out = NULL;
     int err = sdp_merge_transport(d, &t);
     if (err == 0)

@@ -28,7 +28,9 @@
 #define PC_MAX_STREAMS 16
 #define PC_LOCK_STRIPES 64
 #define PC_MAX_RTX_PTS 8
-#define PC_TICK_MS 50 /* NACKs go out at this pace; reports every 20 ticks */
+#define PC_TICK_MS 50   /* NACKs go out at this pace; reports every 20 ticks */
+#define PC_LAYERS 3     /* simulcast substreams of one m-line */
+#define PC_DTLS_EARLY 8 /* DTLS datagrams kept until ICE can send them */
 
 struct gw_media {
     struct gw_media_config cfg;
@@ -38,25 +40,38 @@ struct gw_media {
     atomic_uint pcs;
 };
 
+/* One RTP stream the peer sends on an m-line: its SSRC (and RTX SSRC), receive statistics and
+ * NACK state. An m-line has one, or up to PC_LAYERS with simulcast (one per substream). (loop) */
+struct pc_layer {
+    uint32_t ssrc, rtx_ssrc; /* 0 = not known yet */
+    char rid[17];            /* its rtp-stream-id, when the peer named it */
+    bool rx_stats_on;
+    struct gw_rtp_rx_stats rx;
+    struct gw_nack_gen nack; /* gaps in what we receive */
+    uint64_t given_up_seen;  /* NACK gaps given up, at the last look */
+    int64_t last_pli_us;     /* our last keyframe request */
+};
+
 /* One m-line of the negotiation. */
 struct pc_stream {
     int mindex;
     bool video, active;    /* active: not rejected (port != 0) */
     bool we_send, we_recv; /* from our answer's / offer's direction */
     char mid[32];
-    uint32_t ssrc_local;        /* our outgoing SSRC on this m-line (once) */
-    uint32_t ssrc_remote;       /* the peer's, from the SDP or learned (loop) */
-    uint32_t clock_rate;        /* of its first codec */
-    bool pt_known[128];         /* the peer's payload types on this m-line */
-    int rtx_pt[PC_MAX_RTX_PTS]; /* the peer's RTX payload types and their apt */
+    uint32_t ssrc_local;  /* our outgoing SSRC on this m-line (once) */
+    uint32_t ssrc_remote; /* the peer's (its first layer's), from the SDP or learned (loop) */
+    uint32_t clock_rate;  /* of its first codec */
+    struct pc_layer layers[PC_LAYERS]; /* (loop) layers[0].ssrc == ssrc_remote */
+    size_t n_layers;                   /* (loop) layers known */
+    bool simulcast;                    /* the peer sends several substreams (rids or SIM) */
+    int rid_ext, rrid_ext;             /* the peer's rtp-stream-id / repaired ids, 0 = none */
+    bool pt_known[128];                /* the peer's payload types on this m-line */
+    int rtx_pt[PC_MAX_RTX_PTS];        /* the peer's RTX payload types and their apt */
     int rtx_apt[PC_MAX_RTX_PTS];
     size_t n_rtx;
     /* receive side (loop) */
     bool receiving;
     int64_t last_rx_us;
-    bool rx_stats_on;
-    struct gw_rtp_rx_stats rx;
-    struct gw_nack_gen nack; /* gaps in what we receive (loop) */
     /* send side: retransmissions and SR sender info, under send_lock */
     pthread_mutex_t send_lock;
     struct gw_rtx_buffer *rtx; /* created with the stream (once); NULL when we do not send */
@@ -67,8 +82,6 @@ struct pc_stream {
     atomic_uint_fast64_t nacks_out, retransmitted;
     atomic_uint_fast64_t nacked_seqs_in;   /* sequence numbers the peer asked us for */
     uint64_t slow_prev_up, slow_prev_down; /* (loop) the counters at the last check */
-    uint64_t given_up_seen;                /* (loop) NACK gaps given up, at the last look */
-    int64_t last_pli_us;                   /* (loop) our last keyframe request */
     atomic_uint_fast64_t plis_out;
 };
 
@@ -83,18 +96,25 @@ struct gw_pc {
     _Atomic(struct vb_srtp *) srtp;      /* set once when DTLS is up; freed at free */
     bool controlling;                    /* (once) we offered first */
     unsigned ticks;                      /* (loop) */
+    /* (loop) DTLS datagrams produced before ICE could send (a ClientHello answered while our
+     * side still checks pairs): sent as soon as ICE connects, instead of at the next DTLS
+     * retransmission a second later. */
+    uint8_t *dtls_early[PC_DTLS_EARLY];
+    size_t dtls_early_len[PC_DTLS_EARLY];
+    size_t n_dtls_early;
 
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    json_t *local_cands; /* (L) "candidate:..." strings gathered so far */
-    bool gathered;       /* (L) */
-    bool local_sent;     /* (L) our SDP went out: later candidates are trickled */
-    bool remote_set;     /* (L) the peer's credentials and fingerprint are known */
-    bool closed;         /* (L) hung up or detached: no new work */
-    char *remote_sdp;    /* (L) the last remote description as received */
-    char *local_sdp;     /* (L) the last local description as sent */
-    enum dtls_role role; /* (L) */
-    char fp_hash[16];    /* (L) the peer's fingerprint */
+    json_t *local_cands;    /* (L) "candidate:..." strings gathered so far */
+    bool gathered;          /* (L) */
+    bool local_sent;        /* (L) our SDP went out: later candidates are trickled */
+    bool remote_set;        /* (L) the peer's credentials and fingerprint are known */
+    bool closed;            /* (L) hung up or detached: no new work */
+    char *remote_sdp;       /* (L) the last remote description as received */
+    char *local_sdp;        /* (L) the last local description as sent */
+    uint64_t local_version; /* (L) o= version of our last description */
+    enum dtls_role role;    /* (L) */
+    char fp_hash[16];       /* (L) the peer's fingerprint */
     char fp_value[192];
     struct pc_stream streams[PC_MAX_STREAMS]; /* (L) set per negotiation; counters atomic */
     size_t n_streams;

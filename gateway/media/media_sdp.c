@@ -20,6 +20,65 @@ static uint32_t remote_ssrc_of(const struct sdp_media *md, uint32_t *rtx)
     return md->n_ssrcs ? md->ssrcs[0].ssrc : 0;
 }
 
+/* The RTX SSRC paired with `ssrc` by an FID group, 0 when none. */
+static uint32_t rtx_of(const struct sdp_media *md, uint32_t ssrc)
+{
+    for (size_t g = 0; g < md->n_ssrc_groups; g++) {
+        const struct sdp_ssrc_group *sg = &md->ssrc_groups[g];
+        if (strcmp(sg->semantics, "FID") == 0 && sg->n_ssrcs == 2 && sg->ssrcs[0] == ssrc)
+            return sg->ssrcs[1];
+    }
+    return 0;
+}
+
+static void layer_reset(struct pc_layer *l, uint32_t ssrc, uint32_t rtx, const char *rid)
+{
+    memset(l, 0, sizeof *l);
+    l->ssrc = ssrc;
+    l->rtx_ssrc = rtx;
+    snprintf(l->rid, sizeof l->rid, "%s", rid ? rid : "");
+    gw_nack_gen_init(&l->nack, NULL);
+}
+
+/* The peer's RTP streams on an m-line: one SSRC (maybe with RTX), the SSRCs of a SIM group
+ * (low to high), or the rids it will name in its packets (simulcast with rtp-stream-id). A
+ * renegotiation that keeps the same SSRCs keeps their state. */
+static void layers_from_sdp(struct pc_stream *s, const struct sdp_media *md)
+{
+    int rid_ext = sdp_media_extmap_id(md, SDP_EXT_RID);
+    int rrid_ext = sdp_media_extmap_id(md, SDP_EXT_REPAIRED_RID);
+    s->rid_ext = rid_ext > 0 && rid_ext < 15 ? rid_ext : 0;
+    s->rrid_ext = rrid_ext > 0 && rrid_ext < 15 ? rrid_ext : 0;
+    uint32_t ssrcs[PC_LAYERS] = {0};
+    size_t n = 0;
+    for (size_t g = 0; g < md->n_ssrc_groups && n == 0; g++) {
+        const struct sdp_ssrc_group *sg = &md->ssrc_groups[g];
+        if (strcmp(sg->semantics, "SIM") == 0)
+            for (size_t k = 0; k < sg->n_ssrcs && n < PC_LAYERS; k++)
+                ssrcs[n++] = sg->ssrcs[k];
+    }
+    uint32_t rtx = 0;
+    if (n == 0 && (ssrcs[0] = remote_ssrc_of(md, &rtx)) != 0)
+        n = 1;
+    size_t rids = 0;
+    for (size_t k = 0; k < md->n_rids; k++)
+        rids += !md->rids[k].recv;
+    s->simulcast = n > 1 || (rids > 1 && s->rid_ext);
+    if (n > 0 && ssrcs[0] == s->layers[0].ssrc && s->n_layers >= n)
+        return; /* the same streams */
+    if (n == 0 && rids == 0 && s->n_layers)
+        return; /* nothing said: keep what was learnt */
+    s->n_layers = 0;
+    for (size_t k = 0; k < n; k++)
+        layer_reset(&s->layers[s->n_layers++], ssrcs[k], k == 0 && rtx ? rtx : rtx_of(md, ssrcs[k]),
+                    NULL);
+    if (n == 0 && s->simulcast) /* rid-based: SSRCs learnt from the packets */
+        for (size_t k = 0; k < md->n_rids && s->n_layers < PC_LAYERS; k++)
+            if (!md->rids[k].recv)
+                layer_reset(&s->layers[s->n_layers++], 0, 0, md->rids[k].id);
+    s->ssrc_remote = s->n_layers ? s->layers[0].ssrc : 0;
+}
+
 void pc_streams_from_sdp(struct gw_pc *pc, const struct sdp *d)
 {
     size_t n = d->n_media < PC_MAX_STREAMS ? d->n_media : PC_MAX_STREAMS;
@@ -33,7 +92,6 @@ void pc_streams_from_sdp(struct gw_pc *pc, const struct sdp *d)
             pthread_mutex_init(&s->send_lock, NULL);
             struct gw_rtx_buffer_config rc = {.slots = md->type == SDP_MEDIA_VIDEO ? 512 : 64};
             gw_rtx_buffer_create(&rc, &s->rtx);
-            gw_nack_gen_init(&s->nack, NULL);
         }
         s->mindex = (int)i;
         s->video = md->type == SDP_MEDIA_VIDEO;
@@ -58,12 +116,7 @@ void pc_streams_from_sdp(struct gw_pc *pc, const struct sdp *d)
             if (!s->clock_rate)
                 s->clock_rate = codec->clock_rate ? codec->clock_rate : (s->video ? 90000 : 8000);
         }
-        uint32_t rtx;
-        uint32_t ssrc = remote_ssrc_of(md, &rtx);
-        if (ssrc && ssrc != s->ssrc_remote) {
-            s->ssrc_remote = ssrc;
-            s->rx_stats_on = false;
-        }
+        layers_from_sdp(s, md);
     }
     if (n > pc->n_streams)
         pc->n_streams = n;
@@ -97,14 +150,22 @@ static json_t *stream_info(struct pc_stream *s)
         json_object_set_new(rtcp, "jitter-remote", json_integer(s->tx.remote_jitter));
     }
     pthread_mutex_unlock(&s->send_lock);
-    if (s->rx_stats_on) {
-        json_object_set_new(rtcp, "lost", json_integer(gw_rtp_rx_stats_lost(&s->rx)));
-        json_object_set_new(rtcp, "jitter", json_integer(gw_rtp_rx_stats_jitter(&s->rx)));
+    if (s->n_layers && s->layers[0].rx_stats_on) {
+        json_object_set_new(rtcp, "lost", json_integer(gw_rtp_rx_stats_lost(&s->layers[0].rx)));
+        json_object_set_new(rtcp, "jitter", json_integer(gw_rtp_rx_stats_jitter(&s->layers[0].rx)));
     }
-    return json_pack("{s:s, s:i, s:s, s:I, s:I, s:b, s:o, s:{s:o, s:o}}", "type",
-                     s->video ? "video" : "audio", "mindex", s->mindex, "mid", s->mid, "ssrc",
-                     (json_int_t)s->ssrc_local, "ssrc-peer", (json_int_t)s->ssrc_remote,
-                     "receiving", s->receiving, "rtcp", rtcp, "stats", "in", in, "out", out);
+
+    json_t *j = json_pack("{s:s, s:i, s:s, s:I, s:I, s:b, s:o, s:{s:o, s:o}}", "type",
+                          s->video ? "video" : "audio", "mindex", s->mindex, "mid", s->mid, "ssrc",
+                          (json_int_t)s->ssrc_local, "ssrc-peer", (json_int_t)s->ssrc_remote,
+                          "receiving", s->receiving, "rtcp", rtcp, "stats", "in", in, "out", out);
+    if (s->simulcast) { /* the peer's SSRC per substream, as learnt */
+        json_t *ssrcs = json_array();
+        for (size_t k = 0; k < s->n_layers; k++)
+            json_array_append_new(ssrcs, json_integer((json_int_t)s->layers[k].ssrc));
+        json_object_set_new(j, "ssrc-peer-simulcast", ssrcs);
+    }
+    return j;
 }
 
 void pc_info(struct gw_pc *pc, json_t *info)

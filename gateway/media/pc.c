@@ -19,6 +19,8 @@
 #include "common/xalloc.h"
 #include "gateway/media/media_internal.h"
 
+static void dtls_early_flush(struct gw_pc *pc, bool send);
+
 static pthread_mutex_t *link_lock(struct gw_media *m, const struct gw_handle *h)
 {
     uintptr_t v = (uintptr_t)h;
@@ -38,6 +40,7 @@ void pc_unref(struct gw_pc *pc)
     vb_srtp_destroy(atomic_load(&pc->srtp));
     pc_pcap_free(pc); /* pcap: a capture still running ends with its PC */
     pc_streams_free(pc);
+    dtls_early_flush(pc, false);
     json_decref(pc->local_cands);
     free(pc->remote_sdp);
     free(pc->local_sdp);
@@ -149,7 +152,25 @@ static void pc_fail(struct gw_pc *pc, const char *reason)
 static int dtls_send(void *ctx, const uint8_t *data, size_t len)
 {
     struct gw_pc *pc = ctx;
-    return ice_agent_send(pc->agent, data, len);
+    int err = ice_agent_send(pc->agent, data, len);
+    if (err != -ENOTCONN || pc->n_dtls_early == PC_DTLS_EARLY)
+        return err;
+    uint8_t *copy = xmalloc(len); /* kept for on_ice_state */
+    memcpy(copy, data, len);
+    pc->dtls_early[pc->n_dtls_early] = copy;
+    pc->dtls_early_len[pc->n_dtls_early++] = len;
+    return 0;
+}
+
+/* Sends (connected) or drops the DTLS datagrams kept while ICE could not send (loop). */
+static void dtls_early_flush(struct gw_pc *pc, bool send)
+{
+    for (size_t i = 0; i < pc->n_dtls_early; i++) {
+        if (send)
+            ice_agent_send(pc->agent, pc->dtls_early[i], pc->dtls_early_len[i]);
+        free(pc->dtls_early[i]);
+    }
+    pc->n_dtls_early = 0;
 }
 
 static void dtls_rearm(struct gw_pc *pc)
@@ -291,6 +312,7 @@ static void on_ice_state(void *ctx, enum ice_state state)
     snprintf(pc->ice_state, sizeof pc->ice_state, "%s", ice_state_name(state));
     pthread_mutex_unlock(&pc->lock);
     if (state == ICE_STATE_CONNECTED || state == ICE_STATE_READY) {
+        dtls_early_flush(pc, true);
         dtls_prepare(pc);
         if (pc->dtls && dtls_endpoint_state(pc->dtls) == DTLS_NEW &&
             dtls_endpoint_role(pc->dtls) == DTLS_ROLE_CLIENT) {

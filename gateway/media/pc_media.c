@@ -17,29 +17,95 @@
 
 #define SEND_MAX 1500
 
-/* The stream a packet from the peer belongs to (loop, pc->lock not needed for the immutable
- * parts of a negotiation; the learned SSRC is loop-only). */
-static struct pc_stream *stream_of(struct gw_pc *pc, const uint8_t *pkt, const struct gw_rtp_hdr *h)
+/* The rtp-stream-id (or repaired one) a packet names in extension `id`, copied into `out`
+ * (size 17); false when absent. */
+static bool packet_rid(const uint8_t *pkt, const struct gw_rtp_hdr *h, int id, char *out)
 {
-    for (size_t i = 0; i < pc->n_streams; i++)
-        if (pc->streams[i].active && pc->streams[i].ssrc_remote == h->ssrc)
-            return &pc->streams[i];
-    /* Not seen yet: the payload type decides (unique per m-line in what we negotiate), or an
-     * RTX payload type of an m-line. */
+    size_t off, len;
+    if (id <= 0 || !h->extension || gw_rtp_ext_find(pkt, h, (uint8_t)id, &off, &len) < 0 ||
+        len == 0 || len > 16)
+        return false;
+    memcpy(out, pkt + off, len);
+    out[len] = '\0';
+    return true;
+}
+
+static bool is_rtx_pt(const struct pc_stream *s, uint8_t pt, int *apt)
+{
+    for (size_t k = 0; k < s->n_rtx; k++)
+        if (s->rtx_pt[k] == pt) {
+            *apt = s->rtx_apt[k];
+            return true;
+        }
+    return false;
+}
+
+/* A packet of an SSRC not seen yet on stream `s`: the layer it starts (media: by rid, or the
+ * first free one), or the layer whose retransmissions it carries (RTX: by repaired rid, or the
+ * only layer). NULL when it fits nowhere. */
+static struct pc_layer *layer_learn(struct pc_stream *s, const uint8_t *pkt,
+                                    const struct gw_rtp_hdr *h, bool rtx)
+{
+    char rid[17];
+    bool named = packet_rid(pkt, h, rtx ? s->rrid_ext : s->rid_ext, rid);
+    for (size_t k = 0; named && k < s->n_layers; k++) {
+        struct pc_layer *l = &s->layers[k];
+        if (strcmp(l->rid, rid) != 0)
+            continue;
+        uint32_t *slot = rtx ? &l->rtx_ssrc : &l->ssrc;
+        if (*slot == 0)
+            *slot = h->ssrc;
+        return *slot == h->ssrc ? l : NULL;
+    }
+    if (rtx) /* unnamed retransmissions: only when there is no doubt about the layer */
+        return s->n_layers == 1 ? &s->layers[0] : NULL;
+    if (s->n_layers < PC_LAYERS && (s->simulcast || s->n_layers == 0)) {
+        struct pc_layer *l = &s->layers[s->n_layers++];
+        memset(l, 0, sizeof *l);
+        l->ssrc = h->ssrc;
+        if (named)
+            memcpy(l->rid, rid, sizeof l->rid);
+        gw_nack_gen_init(&l->nack, NULL);
+        if (s->n_layers == 1)
+            s->ssrc_remote = h->ssrc;
+        return l;
+    }
+    for (size_t k = 0; k < s->n_layers; k++) /* a layer announced in the SDP by rid only */
+        if (!s->layers[k].ssrc && !s->layers[k].rid[0]) {
+            s->layers[k].ssrc = h->ssrc;
+            return &s->layers[k];
+        }
+    return NULL;
+}
+
+/* The stream and layer a packet from the peer belongs to, and whether it is a retransmission
+ * (loop: the learned SSRCs are loop-only). By SSRC; a new SSRC by its payload type (unique per
+ * m-line in what we negotiate) and rid. */
+static struct pc_stream *stream_of(struct gw_pc *pc, const uint8_t *pkt, const struct gw_rtp_hdr *h,
+                                   struct pc_layer **layer, bool *rtx)
+{
     for (size_t i = 0; i < pc->n_streams; i++) {
         struct pc_stream *s = &pc->streams[i];
+        for (size_t k = 0; s->active && k < s->n_layers; k++) {
+            if (s->layers[k].ssrc == h->ssrc || s->layers[k].rtx_ssrc == h->ssrc) {
+                *layer = &s->layers[k];
+                *rtx = s->layers[k].rtx_ssrc == h->ssrc;
+                return s;
+            }
+        }
+    }
+    for (size_t i = 0; i < pc->n_streams; i++) {
+        struct pc_stream *s = &pc->streams[i];
+        int apt;
         if (!s->active)
             continue;
-        if (s->pt_known[h->pt]) {
-            if (!s->ssrc_remote)
-                s->ssrc_remote = h->ssrc;
-            return s;
-        }
-        for (size_t k = 0; k < s->n_rtx; k++)
-            if (s->rtx_pt[k] == h->pt)
-                return s;
+        bool is_rtx = is_rtx_pt(s, h->pt, &apt);
+        if (!s->pt_known[h->pt] && !is_rtx)
+            continue;
+        *layer = layer_learn(s, pkt, h, is_rtx);
+        *rtx = is_rtx;
+        return *layer ? s : NULL;
     }
-    (void)pkt;
     return NULL;
 }
 
@@ -47,28 +113,27 @@ static void rtp_in(struct gw_pc *pc, uint8_t *buf, size_t len)
 {
     pc_pcap_packet(pc, GW_PCAP_IN, false, buf, len); /* pcap: Admin API capture (pc_pcap.c) */
     struct gw_rtp_hdr h;
+    struct pc_layer *l = NULL;
+    bool rtx = false;
     if (gw_rtp_parse(buf, len, &h) < 0)
         return;
-    struct pc_stream *s = stream_of(pc, buf, &h);
+    struct pc_stream *s = stream_of(pc, buf, &h, &l, &rtx);
     if (!s)
         return;
-    if (h.ssrc != s->ssrc_remote) { /* RTX: back to the original packet, or dropped */
+    if (rtx) { /* RTX: back to the original packet, or dropped */
         int apt = -1;
-        for (size_t k = 0; k < s->n_rtx; k++)
-            if (s->rtx_pt[k] == h.pt)
-                apt = s->rtx_apt[k];
-        if (apt < 0 || !s->ssrc_remote ||
-            gw_rtp_rtx_unwrap(buf, &len, &h, s->ssrc_remote, (uint8_t)apt) < 0)
+        if (!is_rtx_pt(s, h.pt, &apt) || !l->ssrc ||
+            gw_rtp_rtx_unwrap(buf, &len, &h, l->ssrc, (uint8_t)apt) < 0)
             return;
     }
     int64_t now = vb_clock_mono_us();
-    if (!s->rx_stats_on) {
-        gw_rtp_rx_stats_init(&s->rx, s->ssrc_remote, s->clock_rate);
-        s->rx_stats_on = true;
+    if (!l->rx_stats_on) {
+        gw_rtp_rx_stats_init(&l->rx, l->ssrc, s->clock_rate);
+        l->rx_stats_on = true;
     }
-    gw_rtp_rx_stats_update(&s->rx, h.seq, h.ts, len, now);
+    gw_rtp_rx_stats_update(&l->rx, h.seq, h.ts, len, now);
     if (s->video)
-        gw_nack_gen_on_packet(&s->nack, h.seq, now);
+        gw_nack_gen_on_packet(&l->nack, h.seq, now);
     s->last_rx_us = now;
     atomic_fetch_add(&s->pkts_in, 1);
     atomic_fetch_add(&s->bytes_in, len);
@@ -88,11 +153,15 @@ static struct pc_stream *stream_by_local_ssrc(struct gw_pc *pc, uint32_t ssrc)
     return NULL;
 }
 
-static struct pc_stream *stream_by_remote_ssrc(struct gw_pc *pc, uint32_t ssrc)
+static struct pc_stream *stream_by_remote_ssrc(struct gw_pc *pc, uint32_t ssrc,
+                                               struct pc_layer **layer)
 {
     for (size_t i = 0; i < pc->n_streams; i++)
-        if (pc->streams[i].ssrc_remote == ssrc)
-            return &pc->streams[i];
+        for (size_t k = 0; k < pc->streams[i].n_layers; k++)
+            if (pc->streams[i].layers[k].ssrc == ssrc) {
+                *layer = &pc->streams[i].layers[k];
+                return &pc->streams[i];
+            }
     return NULL;
 }
 
@@ -152,10 +221,12 @@ static void rtcp_in(struct gw_pc *pc, uint8_t *buf, size_t len)
     while (gw_rtcp_iter_next(&it, &b) == 1) {
         struct pc_stream *s = NULL;
         switch (b.kind) {
-        case GW_RTCP_KIND_SR:
-            s = stream_by_remote_ssrc(pc, b.ssrc);
-            if (s && s->rx_stats_on)
-                gw_rtp_rx_stats_on_sr(&s->rx, b.sr.ntp, now);
+        case GW_RTCP_KIND_SR: {
+            struct pc_layer *l = NULL;
+            s = stream_by_remote_ssrc(pc, b.ssrc, &l);
+            if (s && l->rx_stats_on)
+                gw_rtp_rx_stats_on_sr(&l->rx, b.sr.ntp, now);
+        }
             take_reports(pc, buf, &b);
             break;
         case GW_RTCP_KIND_RR:
@@ -288,7 +359,7 @@ static void media_event(struct gw_pc *pc, struct pc_stream *s, bool receiving, i
  * Janus does), else an RR, with a report block for every stream we receive, and our CNAME. */
 static void send_reports(struct gw_pc *pc, struct vb_srtp *srtp, int64_t now)
 {
-    struct gw_rtcp_report_block rb[PC_MAX_STREAMS];
+    struct gw_rtcp_report_block rb[31]; /* the most one report holds */
     unsigned n = 0;
     uint32_t sender = 0;
     struct gw_rtcp_sr sr;
@@ -305,8 +376,10 @@ static void send_reports(struct gw_pc *pc, struct vb_srtp *srtp, int64_t now)
             sender = s->ssrc_local;
         }
         pthread_mutex_unlock(&s->send_lock);
-        if (s->rx_stats_on && gw_rtp_rx_stats_report(&s->rx, now, &rb[n]) == 0)
-            n++;
+        for (size_t k = 0; k < s->n_layers && n < 31; k++)
+            if (s->layers[k].rx_stats_on &&
+                gw_rtp_rx_stats_report(&s->layers[k].rx, now, &rb[n]) == 0)
+                n++;
     }
     if (!sender || (!n && !have_sr))
         return;
@@ -322,42 +395,45 @@ static void send_reports(struct gw_pc *pc, struct vb_srtp *srtp, int64_t now)
         protect_send(pc, srtp, buf, w.len, sizeof buf, true);
 }
 
-/* NACKs for the gaps in what we receive on video. */
-/* A PLI to the peer for its stream `s`, at most one a second (loop). */
-static void request_keyframe(struct gw_pc *pc, struct pc_stream *s, struct vb_srtp *srtp,
-                             int64_t now)
+/* A PLI to the peer for its stream `s` (layer `l`), at most one a second per layer (loop). */
+static void request_keyframe(struct gw_pc *pc, struct pc_stream *s, struct pc_layer *l,
+                             struct vb_srtp *srtp, int64_t now)
 {
-    if (now - s->last_pli_us < 1000000)
+    if (now - l->last_pli_us < 1000000)
         return;
-    s->last_pli_us = now;
+    l->last_pli_us = now;
     uint8_t buf[64];
     struct gw_rtcp_writer w;
     gw_rtcp_writer_init(&w, buf, sizeof buf - VB_SRTP_MAX_OVERHEAD - 4);
-    gw_rtcp_write_pli(&w, s->ssrc_local, s->ssrc_remote);
+    gw_rtcp_write_pli(&w, s->ssrc_local, l->ssrc);
     if (!w.err && protect_send(pc, srtp, buf, w.len, sizeof buf, true) == 0)
         atomic_fetch_add(&s->plis_out, 1);
 }
 
+/* NACKs for the gaps in what we receive on video, per layer. */
 static void send_nacks(struct gw_pc *pc, struct vb_srtp *srtp, int64_t now)
 {
     for (size_t i = 0; i < pc->n_streams; i++) {
         struct pc_stream *s = &pc->streams[i];
-        if (!s->active || !s->video || !s->ssrc_remote)
-            continue;
-        uint16_t seqs[64];
-        size_t n = gw_nack_gen_poll(&s->nack, now, seqs, 64);
-        if (s->nack.given_up != s->given_up_seen) { /* lost for good: ask for a keyframe */
-            s->given_up_seen = s->nack.given_up;
-            request_keyframe(pc, s, srtp, now);
+        for (size_t k = 0; s->active && s->video && k < s->n_layers; k++) {
+            struct pc_layer *l = &s->layers[k];
+            if (!l->ssrc)
+                continue;
+            uint16_t seqs[64];
+            size_t n = gw_nack_gen_poll(&l->nack, now, seqs, 64);
+            if (l->nack.given_up != l->given_up_seen) { /* lost for good: ask for a keyframe */
+                l->given_up_seen = l->nack.given_up;
+                request_keyframe(pc, s, l, srtp, now);
+            }
+            if (!n)
+                continue;
+            uint8_t buf[SEND_MAX];
+            struct gw_rtcp_writer w;
+            gw_rtcp_writer_init(&w, buf, sizeof buf - VB_SRTP_MAX_OVERHEAD - 4);
+            gw_rtcp_write_nack(&w, s->ssrc_local, l->ssrc, seqs, n);
+            if (!w.err && protect_send(pc, srtp, buf, w.len, sizeof buf, true) == 0)
+                atomic_fetch_add(&s->nacks_out, 1);
         }
-        if (!n)
-            continue;
-        uint8_t buf[SEND_MAX];
-        struct gw_rtcp_writer w;
-        gw_rtcp_writer_init(&w, buf, sizeof buf - VB_SRTP_MAX_OVERHEAD - 4);
-        gw_rtcp_write_nack(&w, s->ssrc_local, s->ssrc_remote, seqs, n);
-        if (!w.err && protect_send(pc, srtp, buf, w.len, sizeof buf, true) == 0)
-            atomic_fetch_add(&s->nacks_out, 1);
     }
 }
 
@@ -366,7 +442,9 @@ static void send_nacks(struct gw_pc *pc, struct vb_srtp *srtp, int64_t now)
 static void check_slowlink(struct gw_pc *pc, struct pc_stream *s)
 {
     unsigned threshold = pc->m->cfg.slowlink_threshold ? pc->m->cfg.slowlink_threshold : 4;
-    uint64_t up = s->nack.requested, down = atomic_load(&s->nacked_seqs_in);
+    uint64_t up = 0, down = atomic_load(&s->nacked_seqs_in);
+    for (size_t k = 0; k < s->n_layers; k++)
+        up += s->layers[k].nack.requested;
     uint64_t lost[2] = {up - s->slow_prev_up, down - s->slow_prev_down};
     s->slow_prev_up = up;
     s->slow_prev_down = down;

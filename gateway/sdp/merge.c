@@ -50,11 +50,15 @@ static int check(const struct sdp *sdp, const struct sdp_transport *t)
     return 0;
 }
 
-/* A rejected m-line keeps its kind, proto, first format and mid. */
+/* A rejected m-line keeps its kind, proto, first format and mid, and for RTP rtcp-mux and
+ * "inactive" as Janus writes them (aiortc refuses a description with an RTP m-line without
+ * rtcp-mux or without a direction, even a rejected one). */
 static void reduce_rejected(struct sdp_media *m)
 {
     struct sdp_media keep = {0};
     keep.type = m->type;
+    keep.rtcp_mux = m->rtp;
+    keep.dir = m->rtp ? SDP_DIR_INACTIVE : SDP_DIR_NONE;
     keep.type_name = m->type_name;
     keep.proto = m->proto;
     keep.rtp = m->rtp;

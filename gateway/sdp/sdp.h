@@ -296,9 +296,9 @@ struct sdp_transport {
  * setup, rtcp-mux (RTP only), the candidates and end-of-candidates; the session gets the origin,
  * the BUNDLE group of those mids, no c=, and the same ice-ufrag/pwd, ice-options, fingerprint
  * and setup (which then cover rejected m-lines: aiortc wants them for every m-line).
- * Rejected m-lines keep only their first format, mid and a c= line. 0, or -EINVAL (bad
- * arguments; a candidate that does not parse; a value with characters SDP cannot carry). The
- * model is unchanged on error. */
+ * Rejected m-lines keep only their first format, mid, a c= line and (RTP) rtcp-mux and inactive. 0,
+ * or -EINVAL (bad arguments; a candidate that does not parse; a value with characters SDP cannot
+ * carry). The model is unchanged on error. */
 int sdp_merge_transport(struct sdp *sdp, const struct sdp_transport *t);
 
 /* How sdp_answer_generate() answers. A zeroed struct (or NULL) gives the defaults. */

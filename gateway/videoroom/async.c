@@ -49,7 +49,13 @@ static void *worker_main(void *arg)
     struct vr_worker *w = arg;
     struct vr_msg *m;
     while ((m = pop(w)) != NULL) {
-        vr_async_handle(w->v, m);
+        /* Inside the core's hook guard: a detach meanwhile waits for the message to be done,
+         * and the core (whose callbacks it uses) outlives it. A detached handle's message is
+         * dropped. */
+        if (gw_handle_hook_enter(m->h)) {
+            vr_async_handle(w->v, m);
+            gw_handle_hook_leave(m->h);
+        }
         vr_msg_free(m);
     }
     return NULL;
@@ -128,23 +134,31 @@ void vr_async_handle(struct vr *v, struct vr_msg *m)
         return;
     const char *request = json_string_value(json_object_get(m->body, "request"));
     json_t *ev = NULL, *jsep = NULL;
+    struct vr_outbox o = {0};
+    struct vr_participant *p = NULL;
     if (ptype == VR_PTYPE_PUBLISHER) {
-        struct vr_participant *p = vr_session_publisher(s);
+        p = vr_session_publisher(s);
         if (p)
-            ev = vr_async_publisher(v, s, p, request, m->body, m->jsep, &jsep);
-        vr_participant_unref(p);
+            ev = vr_async_publisher(v, s, p, request, m->body, m->jsep, &jsep, &o);
     } else if (ptype == VR_PTYPE_SUBSCRIBER) {
         struct vr_subscriber *sub = vr_session_subscriber(s);
         if (sub)
-            ev = vr_async_subscriber(v, s, sub, request, m->body, m->jsep, &jsep);
+            ev = vr_async_subscriber(v, s, sub, request, m->body, m->jsep, &jsep, &o);
         vr_subscriber_unref(sub);
     } else if (strcasecmp(request, "join") == 0 || strcasecmp(request, "joinandconfigure") == 0) {
-        ev = vr_async_join(v, s, request, m->body, m->jsep, &jsep);
+        ev = vr_async_join(v, s, request, m->body, m->jsep, &jsep, &o);
+        p = vr_session_publisher(s);
     } else {
         struct vr_err e;
         vr_fail(&e, VR_ERR_JOIN_FIRST, "Invalid request on unconfigured participant");
         ev = vr_err_json(&e);
     }
+    /* Recorders follow what is now published and wanted, before the answer goes out (so they
+     * are open before any packet can come); then the reply, then what it caused (others told,
+     * this PeerConnection closed: its hangup follows the reply, as in Janus). */
+    if (p)
+        vr_feed_rec_update(v, p);
+    vr_participant_unref(p);
     const struct gw_plugin_callbacks *cb = vr_callbacks(v);
     if (ev && cb) {
         cb->push_event(m->h, m->transaction, ev, jsep);
@@ -152,4 +166,5 @@ void vr_async_handle(struct vr *v, struct vr_msg *m)
         json_decref(ev);
         json_decref(jsep);
     }
+    vr_outbox_flush(v, &o);
 }

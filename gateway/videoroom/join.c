@@ -39,6 +39,8 @@ void vr_participant_unref(struct vr_participant *p)
     if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
         return;
     vr_streams_free(p->streams, p->nstreams);
+    vr_feed_destroy(&p->feed);
+    pthread_mutex_destroy(&p->rec_lock);
     free(p->display);
     free(p->rec_base);
     gw_handle_unref(p->h);
@@ -50,7 +52,6 @@ void vr_subscriber_unref(struct vr_subscriber *s)
 {
     if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
         return;
-    vr_streams_free(s->streams, s->nstreams);
     gw_handle_unref(s->h);
     vr_room_unref(s->room);
     free(s);
@@ -88,6 +89,14 @@ void vr_participant_stop_publishing(struct vr_participant *p, struct vr_outbox *
     if (p->started)
         notify_about(p, "unpublished", o);
     p->publishing = p->started = false;
+    struct vr_subscriber **subs = NULL;
+    size_t nsubs = 0;
+    vr_feed_stop(p, &subs, &nsubs); /* recorders closed, subscribers detached */
+    for (size_t i = 0; i < nsubs; i++) {
+        vr_outbox_feed_gone(o, subs[i]);
+        vr_subscriber_unref(subs[i]);
+    }
+    free(subs);
 }
 
 void vr_participant_remove(struct vr_participant *p, bool kicked, struct vr_outbox *o)
@@ -106,7 +115,39 @@ void vr_participant_remove(struct vr_participant *p, bool kicked, struct vr_outb
     p->next = NULL;
     p->in_room = false;
     r->nparticipants--;
+    vr_outbox_left(o, p);
     vr_participant_unref(p); /* the room list's */
+}
+
+/* What the media plane adds to a stream's entry, as Janus: Opus FEC, simulcast, and the talking
+ * state where the audio-level extension was negotiated (then also on the publisher). Room lock
+ * held; takes the feed's. */
+static void stream_media_json(const struct vr_participant *p, const struct vr_stream *st, json_t *s,
+                              json_t *pub)
+{
+    struct vr_feed *f = (struct vr_feed *)&p->feed;
+    if (st->mindex < 0 || st->mindex >= VR_MAX_STREAMS)
+        return;
+    pthread_mutex_lock(&f->lock);
+    const struct vr_feed_stream *fs = &f->streams[st->mindex];
+    if (fs->active && strcmp(fs->d.codec, "opus") == 0 && strstr(fs->d.fmtp, "useinbandfec=1"))
+        json_object_set_new(s, "fec", json_true());
+    if (fs->active && fs->simulcast)
+        json_object_set_new(s, "simulcast", json_true());
+    if (fs->active && fs->ext_audio_level > 0) {
+        json_object_set_new(s, "talking", json_boolean(fs->talking));
+        json_t *now = json_object_get(pub, "talking");
+        json_object_set_new(pub, "talking", json_boolean(fs->talking || json_is_true(now)));
+    }
+    pthread_mutex_unlock(&f->lock);
+}
+
+json_t *vr_participant_pub_streams(const struct vr_participant *p)
+{
+    json_t *pub = vr_participant_pub_json(p);
+    json_t *streams = json_incref(json_object_get(pub, "streams"));
+    json_decref(pub);
+    return streams;
 }
 
 json_t *vr_participant_pub_json(const struct vr_participant *p)
@@ -133,6 +174,7 @@ json_t *vr_participant_pub_json(const struct vr_participant *p)
                 json_object_set_new(o, legacy, json_string(st->codec));
             if (st->muted)
                 json_object_set_new(s, "moderated", json_true());
+            stream_media_json(p, st, s, o);
         }
         json_array_append_new(streams, s);
     }
@@ -272,6 +314,9 @@ static struct vr_participant *participant_new(struct vr *v, struct vr_room *r, s
     }
     p->audio_active_packets = json_integer_value(json_object_get(body, "audio_active_packets"));
     p->audio_level_average = json_integer_value(json_object_get(body, "audio_level_average"));
+    vr_feed_init(&p->feed);
+    pthread_mutex_init(&p->rec_lock, NULL);
+    atomic_init(&p->remb, p->bitrate);
     return p;
 }
 
@@ -315,8 +360,8 @@ static json_t *joined_event(struct vr_room *r, struct vr_participant *p, struct 
 }
 
 static json_t *join_publisher(struct vr *v, struct vr_session *s, struct vr_room *r,
-                              const char *request, json_t *body, json_t *jsep, struct vr_err *e,
-                              struct vr_outbox *o)
+                              const char *request, json_t *body, json_t *jsep, json_t **jsep_out,
+                              struct vr_err *e, struct vr_outbox *o)
 {
     if (publisher_checks(r, body, jsep, e))
         return NULL;
@@ -338,10 +383,11 @@ static json_t *join_publisher(struct vr *v, struct vr_session *s, struct vr_room
     *tail = p; /* the room list takes our reference */
     p->in_room = true;
     r->nparticipants++;
+    vr_rec_participant_joined(v, p); /* a catalog post: never blocks */
     json_t *ev = joined_event(r, p, o);
     /* joinandconfigure with an offer: publishing is decided now; a refusal replaces the
      * `joined` event but the participant stays in the room, as in Janus. */
-    if (jsep && vr_publisher_offer(p, jsep, e)) {
+    if (jsep && vr_publisher_offer(v, p, jsep, body, jsep_out, e)) {
         json_decref(ev);
         return NULL;
     }
@@ -399,8 +445,49 @@ int vr_subscription_check(struct vr_room *r, const json_t *feeds, size_t *nstrea
     return 0;
 }
 
-static json_t *join_subscriber(struct vr_session *s, struct vr_room *r, json_t *body,
-                               struct vr_err *e)
+/* A subscriber bound to the session, with its streams and offer (room lock held). */
+static json_t *subscriber_new(struct vr *v, struct vr_session *s, struct vr_room *r,
+                              const json_t *body, const json_t *feeds, json_t **offer,
+                              struct vr_err *e)
+{
+    struct vr_subscriber *sub = xcalloc(1, sizeof *sub);
+    atomic_init(&sub->refs, 1);
+    vr_room_ref(r);
+    sub->room = r;
+    gw_handle_ref(s->h);
+    sub->h = s->h;
+    sub->pvt_id = (uint32_t)vr_json_u64(body, "private_id");
+    const json_t *au = json_object_get(body, "autoupdate");
+    sub->autoupdate = !json_is_false(au);
+    sub->in_room = true;
+    atomic_init(&sub->fwd_on, false);
+    json_t *ev = vr_sub_join(v, sub, feeds, offer, e);
+    pthread_mutex_lock(&s->lock);
+    bool gone = s->destroyed;
+    if (ev && !gone) {
+        s->ptype = VR_PTYPE_SUBSCRIBER;
+        s->sub = sub; /* the session takes our reference */
+        sub = NULL;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (sub) { /* failed, or the handle went away meanwhile */
+        if (ev && gone)
+            vr_fail(e, VR_ERR_UNKNOWN, "Session destroyed, invalidating new subscriber");
+        if (gone) {
+            json_decref(ev);
+            json_decref(*offer);
+            ev = NULL;
+            *offer = NULL;
+        }
+        sub->in_room = false;
+        vr_sub_clear(sub);
+        vr_subscriber_unref(sub);
+    }
+    return ev;
+}
+
+static json_t *join_subscriber(struct vr *v, struct vr_session *s, struct vr_room *r, json_t *body,
+                               json_t **offer, struct vr_err *e)
 {
     static const struct vr_param subscriber_params[] = {{"private_id", GW_JSON_UINT, false},
                                                         {"close_pc", GW_JSON_BOOL, false},
@@ -432,16 +519,14 @@ static json_t *join_subscriber(struct vr_session *s, struct vr_room *r, json_t *
         vr_fail(e, VR_ERR_INVALID_SDP, "Can't offer an SDP with no stream");
         goto out;
     }
-    /* The streams and the offer come from the media layer, which is not there yet. */
-    (void)s;
-    vr_fail(e, VR_ERR_UNKNOWN, "Subscriptions need the media layer");
+    ev = subscriber_new(v, s, r, body, feeds, offer, e);
 out:
     json_decref(legacy);
     return ev;
 }
 
 json_t *vr_async_join(struct vr *v, struct vr_session *s, const char *request, json_t *body,
-                      json_t *jsep, json_t **jsep_out)
+                      json_t *jsep, json_t **jsep_out, struct vr_outbox *o)
 {
     static const struct vr_param join_params[] = {
         {"ptype", GW_JSON_STRING, true},     {"audio", GW_JSON_BOOL, false},
@@ -456,18 +541,21 @@ json_t *vr_async_join(struct vr *v, struct vr_session *s, const char *request, j
     struct vr_room *r = join_room(v, body, &e);
     if (!r)
         return vr_err_json(&e);
-    struct vr_outbox o = {0};
     json_t *ev = NULL;
     const char *ptype = json_string_value(json_object_get(body, "ptype"));
     if (strcasecmp(ptype, "publisher") == 0)
-        ev = join_publisher(v, s, r, request, body, jsep, &e, &o);
+        ev = join_publisher(v, s, r, request, body, jsep, jsep_out, &e, o);
     else if (strcasecmp(ptype, "subscriber") == 0)
-        ev = join_subscriber(s, r, body, &e);
+        ev = join_subscriber(v, s, r, body, jsep_out, &e);
     else
         vr_fail(&e, VR_ERR_INVALID_ELEMENT, "Invalid element (ptype)");
     pthread_mutex_unlock(&r->lock);
-    vr_outbox_flush(v, &o);
+    vr_outbox_flush(v, o);
     vr_room_unref(r);
+    struct vr_participant *p = *jsep_out ? vr_session_publisher(s) : NULL;
+    if (p) /* joinandconfigure with an offer: the recorders open now */
+        vr_feed_rec_update(v, p);
+    vr_participant_unref(p);
     return ev ? ev : vr_err_json(&e);
 }
 
@@ -491,6 +579,7 @@ void vr_session_gone(struct vr *v, struct vr_session *s)
     if (sub) {
         pthread_mutex_lock(&sub->room->lock);
         sub->in_room = false;
+        vr_sub_clear(sub);
         pthread_mutex_unlock(&sub->room->lock);
         vr_subscriber_unref(sub);
     }

@@ -223,6 +223,41 @@ static void vr_hangup_media(void *ctx, struct gw_handle *h, void *state)
     vr_session_unref(s);
 }
 
+/* The media hooks run between the core's hook guard: the session (state) stays valid, and so
+ * does its participant or subscriber (set once at join, dropped only at destroy_session). */
+static void session_roles(void *state, struct vr_participant **p, struct vr_subscriber **sub)
+{
+    struct vr_session *s = state;
+    pthread_mutex_lock(&s->lock);
+    *p = s->pub;
+    *sub = s->sub;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void vr_incoming_rtp(void *ctx, struct gw_handle *h, void *state, int mindex, bool video,
+                            const uint8_t *pkt, size_t len)
+{
+    (void)h, (void)video;
+    struct vr_participant *p;
+    struct vr_subscriber *sub;
+    session_roles(state, &p, &sub);
+    if (p)
+        vr_feed_incoming_rtp(ctx, p, mindex, pkt, len);
+}
+
+static void vr_incoming_rtcp(void *ctx, struct gw_handle *h, void *state, int mindex, bool video,
+                             const uint8_t *pkt, size_t len)
+{
+    (void)h, (void)video;
+    struct vr_participant *p;
+    struct vr_subscriber *sub;
+    session_roles(state, &p, &sub);
+    if (p)
+        vr_feed_incoming_rtcp(ctx, p, mindex, pkt, len);
+    else if (sub)
+        vr_sub_incoming_rtcp(ctx, sub, mindex, pkt, len);
+}
+
 static void publisher_info(json_t *info, struct vr_participant *p)
 {
     json_object_set_new(info, "type", json_string("publisher"));
@@ -234,11 +269,15 @@ static void publisher_info(json_t *info, struct vr_participant *p)
         if (p->display)
             json_object_set_new(info, "display", json_string(p->display));
         json_object_set_new(info, "bitrate", json_integer(p->bitrate));
-        json_t *pub = vr_participant_pub_json(p);
-        json_object_set(info, "streams", json_object_get(pub, "streams"));
-        json_decref(pub);
+        json_object_set_new(info, "streams", vr_participant_pub_streams(p));
     }
     pthread_mutex_unlock(&p->room->lock);
+    json_t *media = json_array(); /* per stream: recording, file, counters */
+    vr_feed_info(p, media);
+    if (json_array_size(media))
+        json_object_set_new(info, "media", media);
+    else
+        json_decref(media);
 }
 
 static void subscriber_info(json_t *info, struct vr_subscriber *sub)
@@ -249,7 +288,7 @@ static void subscriber_info(json_t *info, struct vr_subscriber *sub)
         json_object_set_new(info, "room", json_integer((json_int_t)sub->room->id));
         json_object_set_new(info, "private_id", json_integer(sub->pvt_id));
         json_object_set_new(info, "paused", json_boolean(sub->paused));
-        json_object_set_new(info, "streams", json_array());
+        json_object_set_new(info, "streams", vr_sub_streams_json(sub));
     }
     pthread_mutex_unlock(&sub->room->lock);
 }
@@ -291,6 +330,8 @@ static const struct gw_plugin vr_vtable = {
     .handle_message = vr_handle_message,
     .handle_admin_message = vr_handle_admin_message,
     .setup_media = vr_setup_media,
+    .incoming_rtp = vr_incoming_rtp,
+    .incoming_rtcp = vr_incoming_rtcp,
     .hangup_media = vr_hangup_media,
     .query_session = vr_query_session,
 };
@@ -339,6 +380,8 @@ int vr_create(const struct vr_config *cfg, struct vr **out)
     v->rooms_file = cfg->rooms_file ? xstrdup(cfg->rooms_file) : NULL;
     v->admin_key = cfg->admin_key && cfg->admin_key[0] ? xstrdup(cfg->admin_key) : NULL;
     v->record_all = cfg->record_all;
+    v->archive = cfg->archive;
+    v->lock_rtp_forward = cfg->lock_rtp_forward;
     v->token_room_ok = cfg->token_room_ok;
     v->token_ctx = cfg->token_ctx;
     v->log = cfg->log;

@@ -32,7 +32,8 @@ static void announce(struct vr_room *r, struct vr_participant *p, struct vr_outb
                           o);
 }
 
-int vr_publisher_offer(struct vr_participant *p, const json_t *jsep, struct vr_err *e)
+int vr_publisher_offer(struct vr *v, struct vr_participant *p, const json_t *jsep,
+                       const json_t *body, json_t **answer, struct vr_err *e)
 {
     struct vr_room *r = p->room;
     const char *type = json_string_value(json_object_get(jsep, "type"));
@@ -53,7 +54,8 @@ int vr_publisher_offer(struct vr_participant *p, const json_t *jsep, struct vr_e
     }
     if (r->set.require_e2ee && !json_is_true(json_object_get(jsep, "e2ee")))
         return vr_fail(e, VR_ERR_UNAUTHORIZED, "Room requires end-to-end encrypted media");
-    /* The media layer negotiates here: parse the offer, fill p->streams, build the answer. */
+    if (vr_feed_negotiate(v, p, jsep, body, answer, e))
+        return e->code;
     p->publishing = true;
     return 0;
 }
@@ -169,13 +171,16 @@ static int configure_checks(struct vr_participant *p, const json_t *body, const 
 }
 
 static json_t *publisher_configure(struct vr *v, struct vr_participant *p, json_t *body,
-                                   json_t *jsep, struct vr_err *e, struct vr_outbox *o)
+                                   json_t *jsep, json_t **jsep_out, struct vr_err *e,
+                                   struct vr_outbox *o)
 {
     if (configure_checks(p, body, jsep, e))
         return NULL;
     const json_t *b = json_object_get(body, "bitrate");
-    if (b)
-        p->bitrate = (uint32_t)json_integer_value(b); /* the media layer sends the REMB */
+    if (b) {
+        p->bitrate = (uint32_t)json_integer_value(b);
+        atomic_store(&p->remb, p->bitrate); /* feed.c sends it as REMB */
+    }
     if (json_object_get(body, "audio_active_packets"))
         p->audio_active_packets = json_integer_value(json_object_get(body, "audio_active_packets"));
     if (json_object_get(body, "audio_level_average"))
@@ -183,9 +188,20 @@ static json_t *publisher_configure(struct vr *v, struct vr_participant *p, json_
     configure_recording(v, p, body);
     configure_display(p, body, o);
     configure_descriptions(p, body, jsep, o);
-    if (jsep && vr_publisher_offer(p, jsep, e))
+    if (jsep && vr_publisher_offer(v, p, jsep, body, jsep_out, e))
         return NULL;
-    return room_event(p->room, "configured", "ok");
+    json_t *ev = room_event(p->room, "configured", "ok");
+    if (*jsep_out) { /* as Janus: the negotiated codecs, then the streams */
+        json_t *pub = vr_participant_pub_json(p);
+        static const char *const keys[] = {"audio_codec", "video_codec", "streams"};
+        for (size_t i = 0; i < 3; i++)
+            if (json_object_get(pub, keys[i]))
+                json_object_set(ev, keys[i], json_object_get(pub, keys[i]));
+        json_decref(pub);
+    }
+    if (json_is_true(json_object_get(body, "keyframe")))
+        vr_feed_request_keyframes(v, p);
+    return ev;
 }
 
 /* Releases the publisher slot and the streams; the others hear `unpublished` when it was live. */
@@ -198,7 +214,8 @@ static void unpublish(struct vr_participant *p, struct vr_outbox *o)
 }
 
 static json_t *publisher_request(struct vr *v, struct vr_participant *p, const char *request,
-                                 json_t *body, json_t *jsep, struct vr_err *e, struct vr_outbox *o)
+                                 json_t *body, json_t *jsep, json_t **jsep_out, struct vr_err *e,
+                                 struct vr_outbox *o)
 {
     bool join = strcasecmp(request, "join") == 0 || strcasecmp(request, "joinandconfigure") == 0;
     if (!p->in_room) {
@@ -218,7 +235,7 @@ static json_t *publisher_request(struct vr *v, struct vr_participant *p, const c
             vr_fail(e, VR_ERR_ALREADY_PUBLISHED, "Can't publish, already published");
             return NULL;
         }
-        return publisher_configure(v, p, body, jsep, e, o);
+        return publisher_configure(v, p, body, jsep, jsep_out, e, o);
     }
     if (strcasecmp(request, "unpublish") == 0) {
         if (!p->started && !p->publishing) {
@@ -241,20 +258,20 @@ static json_t *publisher_request(struct vr *v, struct vr_participant *p, const c
 }
 
 json_t *vr_async_publisher(struct vr *v, struct vr_session *s, struct vr_participant *p,
-                           const char *request, json_t *body, json_t *jsep, json_t **jsep_out)
+                           const char *request, json_t *body, json_t *jsep, json_t **jsep_out,
+                           struct vr_outbox *o)
 {
     (void)s;
     *jsep_out = NULL;
     struct vr_err e = {0};
-    struct vr_outbox o = {0};
     pthread_mutex_lock(&p->room->lock);
-    json_t *ev = publisher_request(v, p, request, body, jsep, &e, &o);
+    json_t *ev = publisher_request(v, p, request, body, jsep, jsep_out, &e, o);
     pthread_mutex_unlock(&p->room->lock);
-    vr_outbox_flush(v, &o);
     return ev ? ev : vr_err_json(&e);
 }
 
-static json_t *subscriber_request(struct vr_subscriber *sub, const char *request, struct vr_err *e,
+static json_t *subscriber_request(struct vr *v, struct vr_subscriber *sub, const char *request,
+                                  json_t *body, json_t *jsep, json_t **jsep_out, struct vr_err *e,
                                   struct vr_outbox *o)
 {
     const struct vr_room *r = sub->room;
@@ -266,42 +283,38 @@ static json_t *subscriber_request(struct vr_subscriber *sub, const char *request
         vr_fail(e, VR_ERR_NO_SUCH_ROOM, "No such room");
         return NULL;
     }
-    if (strcasecmp(request, "start") == 0) {
-        sub->paused = false; /* with an answer, the media layer completes the negotiation */
-        return room_event(r, "started", "ok");
-    }
-    if (strcasecmp(request, "pause") == 0) {
-        sub->paused = true;
-        return room_event(r, "paused", "ok");
-    }
-    if (strcasecmp(request, "configure") == 0)
-        return room_event(r, "configured", "ok");
     if (strcasecmp(request, "leave") == 0) {
         sub->in_room = false;
+        vr_sub_clear(sub);
         vr_outbox_close(o, sub->h);
         return room_event(r, "left", "ok");
     }
-    /* subscribe, unsubscribe, update and switch change the negotiated streams: media layer. */
-    vr_fail(e, VR_ERR_UNKNOWN, "Subscriptions need the media layer");
-    return NULL;
+    return vr_sub_request(v, sub, request, body, jsep, jsep_out, e);
 }
 
 json_t *vr_async_subscriber(struct vr *v, struct vr_session *s, struct vr_subscriber *sub,
-                            const char *request, json_t *body, json_t *jsep, json_t **jsep_out)
+                            const char *request, json_t *body, json_t *jsep, json_t **jsep_out,
+                            struct vr_outbox *o)
 {
-    (void)s, (void)body, (void)jsep;
+    (void)s;
     *jsep_out = NULL;
     struct vr_err e = {0};
-    struct vr_outbox o = {0};
     pthread_mutex_lock(&sub->room->lock);
-    json_t *ev = subscriber_request(sub, request, &e, &o);
+    json_t *ev = subscriber_request(v, sub, request, body, jsep, jsep_out, &e, o);
     pthread_mutex_unlock(&sub->room->lock);
-    vr_outbox_flush(v, &o);
     return ev ? ev : vr_err_json(&e);
 }
 
 void vr_session_hangup(struct vr *v, struct vr_session *s)
 {
+    struct vr_subscriber *sub = vr_session_subscriber(s);
+    if (sub) { /* its streams stay: a new negotiation (configure restart) may follow */
+        pthread_mutex_lock(&sub->room->lock);
+        sub->pc_up = false;
+        atomic_store(&sub->fwd_on, false);
+        pthread_mutex_unlock(&sub->room->lock);
+        vr_subscriber_unref(sub);
+    }
     struct vr_participant *p = vr_session_publisher(s);
     if (!p)
         return;
@@ -316,6 +329,11 @@ void vr_session_hangup(struct vr *v, struct vr_session *s)
 
 void vr_session_media_up(struct vr *v, struct vr_session *s)
 {
+    struct vr_subscriber *sub = vr_session_subscriber(s);
+    if (sub) {
+        vr_sub_media_up(v, sub);
+        vr_subscriber_unref(sub);
+    }
     struct vr_participant *p = vr_session_publisher(s);
     if (!p)
         return;
@@ -327,6 +345,7 @@ void vr_session_media_up(struct vr *v, struct vr_session *s)
     }
     pthread_mutex_unlock(&p->room->lock);
     vr_outbox_flush(v, &o);
+    vr_feed_request_keyframes(v, p); /* recordings and subscribers start on a keyframe */
     vr_participant_unref(p);
 }
 

@@ -1,15 +1,17 @@
 /* This file implements the VideoRoom's synchronous requests about who is in a room: allowed
- * (the ACL), kick, moderate, listparticipants, enable_recording and listforwarders, with
+ * (the ACL), kick, moderate, listparticipants, and enable_recording, with
  * Janus 1.1.2's replies, texts and check order (kick and moderate validate "room" and then "id",
  * the second result replacing the first: a missing room with a valid id is "No such room (0)").
  *
  * DESIGN: each runs under the room's lock from vr_access_room(); events for the participants
  * are queued in an outbox and pushed after the lock is released. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "gateway/videoroom/vr_internal.h"
 
 static const struct vr_param room_params[] = {{"room", GW_JSON_UINT, true}};
@@ -187,32 +189,28 @@ json_t *vr_req_enable_recording(struct vr *v, json_t *body, struct vr_err *e)
     if (!r)
         return NULL;
     json_t *reply = NULL;
+    struct vr_participant **ps = NULL;
+    size_t n = 0;
     if (!record && v->record_all) {
         vr_fail(e, VR_ERR_UNAUTHORIZED, "Unauthorized (recording can't be disabled here)");
     } else {
         if (r->set.record != record) {
             r->set.record = record;
-            for (struct vr_participant *p = r->participants; p; p = p->next)
+            ps = xcalloc(r->nparticipants + 1, sizeof *ps);
+            for (struct vr_participant *p = r->participants; p; p = p->next) {
                 p->recording = record;
+                vr_participant_ref(p);
+                ps[n++] = p;
+            }
         }
         reply = json_pack("{s:s, s:b}", "videoroom", "success", "record", record);
     }
     pthread_mutex_unlock(&r->lock);
-    vr_room_unref(r);
-    return reply;
-}
-
-json_t *vr_req_listforwarders(struct vr *v, json_t *body, struct vr_err *e)
-{
-    if (VR_CHECK(body, room_params, e))
-        return NULL;
-    struct vr_room *r = vr_access_room(v, body, true, e);
-    if (!r)
-        return NULL;
-    /* No RTP forwarders exist yet: the media layer adds them. */
-    json_t *reply = json_pack("{s:s, s:I, s:[]}", "videoroom", "forwarders", "room",
-                              (json_int_t)r->id, "publishers");
-    pthread_mutex_unlock(&r->lock);
+    for (size_t i = 0; i < n; i++) { /* live: files open or close now, with no lock held */
+        vr_feed_rec_update(v, ps[i]);
+        vr_participant_unref(ps[i]);
+    }
+    free(ps);
     vr_room_unref(r);
     return reply;
 }

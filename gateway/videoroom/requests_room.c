@@ -247,6 +247,8 @@ static const struct sync_req sync_reqs[] = {
     {"moderate", vr_req_moderate},
     {"listparticipants", vr_req_listparticipants},
     {"listforwarders", vr_req_listforwarders},
+    {"rtp_forward", vr_req_rtp_forward},
+    {"stop_rtp_forward", vr_req_stop_rtp_forward},
     {"enable_recording", vr_req_enable_recording},
 };
 

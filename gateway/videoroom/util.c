@@ -124,6 +124,29 @@ void vr_outbox_close(struct vr_outbox *o, struct gw_handle *h)
     o->close[o->nclose++] = h;
 }
 
+void vr_outbox_left(struct vr_outbox *o, struct vr_participant *p)
+{
+    if (o->nleft == o->capleft) {
+        o->capleft = o->capleft ? o->capleft * 2 : 4;
+        o->left = xrealloc(o->left, o->capleft * sizeof *o->left);
+    }
+    vr_participant_ref(p);
+    o->left[o->nleft++] = p;
+}
+
+void vr_outbox_feed_gone(struct vr_outbox *o, struct vr_subscriber *sub)
+{
+    for (size_t i = 0; i < o->ngone; i++)
+        if (o->gone[i] == sub)
+            return;
+    if (o->ngone == o->capgone) {
+        o->capgone = o->capgone ? o->capgone * 2 : 4;
+        o->gone = xrealloc(o->gone, o->capgone * sizeof *o->gone);
+    }
+    atomic_fetch_add(&sub->refs, 1);
+    o->gone[o->ngone++] = sub;
+}
+
 void vr_outbox_flush(struct vr *v, struct vr_outbox *o)
 {
     const struct gw_plugin_callbacks *cb = vr_callbacks(v);
@@ -139,7 +162,17 @@ void vr_outbox_flush(struct vr *v, struct vr_outbox *o)
             cb->close_pc(o->close[i]);
         gw_handle_unref(o->close[i]);
     }
+    for (size_t i = 0; i < o->ngone; i++) {
+        vr_sub_feed_gone(v, o->gone[i]);
+        vr_subscriber_unref(o->gone[i]);
+    }
+    for (size_t i = 0; i < o->nleft; i++) {
+        vr_rec_participant_left(v, o->left[i]);
+        vr_participant_unref(o->left[i]);
+    }
     free(o->items);
     free(o->close);
+    free(o->gone);
+    free(o->left);
     memset(o, 0, sizeof *o);
 }

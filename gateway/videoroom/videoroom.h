@@ -28,6 +28,7 @@
 
 #include "gateway/core.h"
 
+struct archive;
 struct vb_log;
 struct vr;
 
@@ -46,6 +47,11 @@ struct vr_config {
     const char *admin_key;
     /* Compliance mode: every room records and clients cannot turn it off (see above). */
     bool record_all;
+    /* rtp_forward / stop_rtp_forward need `admin_key` (Janus's lock_rtp_forward). */
+    bool lock_rtp_forward;
+    /* Where publishers' streams are recorded (borrowed; must outlive the plugin). NULL = no
+     * recording: rooms still forward, and `record` is accepted but records nothing. */
+    struct archive *archive;
     /* For rooms with signed_tokens: true when `token` (may be NULL) is a valid signed token for
      * room `room` (decimal id). NULL = signed tokens are off in the core, and signed_tokens is
      * ignored at create (as Janus does). Called from worker threads with no lock held. */

@@ -13,8 +13,9 @@
  * (push_event, close_pc, end_session) are never called with any of these held: events built
  * under a lock go to a `struct vr_outbox` and are pushed once the locks are released.
  *
- * Media: a participant's `streams` (published m-lines) and a subscriber's streams stay empty
- * until the media layer fills them; everything that reads them already handles them. */
+ * Media: a participant's `streams` are what the others see of its published m-lines (the control
+ * plane); its `feed` is the media plane (vr_media.h), and a subscriber's media streams are in
+ * `ss`. */
 #ifndef VB_GATEWAY_VIDEOROOM_INTERNAL_H
 #define VB_GATEWAY_VIDEOROOM_INTERNAL_H
 
@@ -24,6 +25,8 @@
 
 #include "gateway/json_type.h"
 #include "gateway/videoroom/videoroom.h"
+#include "gateway/videoroom/vr_forward.h"
+#include "gateway/videoroom/vr_media.h"
 
 #define VR_PACKAGE "janus.plugin.videoroom"
 #define VR_ROOM_BUCKETS 512
@@ -100,13 +103,21 @@ struct vr_outbox {
     size_t n, cap;
     struct gw_handle **close; /* handles whose PeerConnection to close after the events */
     size_t nclose, capclose;
+    struct vr_subscriber **gone; /* subscribers whose feeds went away (referenced) */
+    size_t ngone, capgone;
+    struct vr_participant **left; /* participants that left, for the catalog (referenced) */
+    size_t nleft, capleft;
 };
 /* Queues `data` (stolen) for `h` (referenced here). */
 void vr_outbox_add(struct vr_outbox *o, struct gw_handle *h, json_t *data);
 /* Queues a close_pc for `h` (referenced here). */
 void vr_outbox_close(struct vr_outbox *o, struct gw_handle *h);
-/* Pushes everything in order, then closes PeerConnections, and empties the outbox. Call with
- * no plugin lock held. */
+/* Queues `p` (referenced here): the catalog hears it left. */
+void vr_outbox_left(struct vr_outbox *o, struct vr_participant *p);
+/* Queues `sub` (referenced here) to be told its feeds changed (vr_sub_feed_gone); once each. */
+void vr_outbox_feed_gone(struct vr_outbox *o, struct vr_subscriber *sub);
+/* Pushes everything in order, then closes PeerConnections, then updates subscribers whose
+ * feeds went away, and empties the outbox. Call with no plugin lock held. */
 void vr_outbox_flush(struct vr *v, struct vr_outbox *o);
 
 /* ---- rooms (room.c) ---- */
@@ -216,9 +227,14 @@ struct vr_participant {
     bool recording;
     char *rec_base;
     int64_t audio_active_packets, audio_level_average;
-    struct vr_stream *streams; /* published m-lines (the media layer's) */
+    struct vr_stream *streams; /* published m-lines, as the others see them */
     size_t nstreams;
     struct vr_participant *next; /* in the room's list */
+    /* Media (vr_media.h): the feed has its own lock; rec_lock serializes recorder changes
+     * (taken before room->lock, never on a media thread). */
+    struct vr_feed feed;
+    pthread_mutex_t rec_lock;
+    atomic_uint remb; /* the REMB cap sent to the publisher, bits/s (0 = none) */
 };
 
 struct vr_subscriber {
@@ -229,8 +245,13 @@ struct vr_subscriber {
     /* Under room->lock: */
     bool in_room;
     bool paused;
-    struct vr_stream *streams; /* the media layer's */
-    size_t nstreams;
+    bool autoupdate;                          /* renegotiate when a feed goes away (default true) */
+    bool pc_up;                               /* its PeerConnection is up */
+    struct vr_sub_stream *ss[VR_MAX_STREAMS]; /* one per m-line of its PeerConnection */
+    size_t nss;
+    uint64_t sdp_session; /* o= of our offers */
+    /* Forwarding on (started, not paused, PeerConnection up): read on publishers' threads. */
+    atomic_bool fwd_on;
 };
 
 enum vr_ptype { VR_PTYPE_NONE, VR_PTYPE_PUBLISHER, VR_PTYPE_SUBSCRIBER };
@@ -264,6 +285,8 @@ void vr_room_notify_others(struct vr_room *r, const struct vr_participant *self,
 void vr_streams_free(struct vr_stream *st, size_t n);
 /* The `publishers` entry of a participant (room lock held). New reference. */
 json_t *vr_participant_pub_json(const struct vr_participant *p);
+/* Its `streams` alone (room lock held). New reference. */
+json_t *vr_participant_pub_streams(const struct vr_participant *p);
 /* The participant with `id` in the room (lock held), or NULL. */
 struct vr_participant *vr_room_find(struct vr_room *r, uint64_t id);
 /* The session's participant or subscriber, referenced (NULL when none). */
@@ -271,13 +294,16 @@ struct vr_participant *vr_session_publisher(struct vr_session *s);
 struct vr_subscriber *vr_session_subscriber(struct vr_session *s);
 
 /* The asynchronous requests (worker thread): the event to push (new reference) and *jsep
- * (NULL or a new reference). join.c: join; publish.c: a publisher's or subscriber's verbs. */
+ * (NULL or a new reference); what they cause for others goes to `o`, flushed by the caller
+ * after the reply. join.c: join; publish.c: a publisher's or subscriber's verbs. */
 json_t *vr_async_join(struct vr *v, struct vr_session *s, const char *request, json_t *body,
-                      json_t *jsep, json_t **jsep_out);
+                      json_t *jsep, json_t **jsep_out, struct vr_outbox *o);
 json_t *vr_async_publisher(struct vr *v, struct vr_session *s, struct vr_participant *p,
-                           const char *request, json_t *body, json_t *jsep, json_t **jsep_out);
+                           const char *request, json_t *body, json_t *jsep, json_t **jsep_out,
+                           struct vr_outbox *o);
 json_t *vr_async_subscriber(struct vr *v, struct vr_session *s, struct vr_subscriber *sub,
-                            const char *request, json_t *body, json_t *jsep, json_t **jsep_out);
+                            const char *request, json_t *body, json_t *jsep, json_t **jsep_out,
+                            struct vr_outbox *o);
 /* Checks a `streams` list of a subscription (room lock held): feeds live, mids known, layers
  * in range; *nstreams gets how many streams it would make. 0 or the code. */
 int vr_subscription_check(struct vr_room *r, const json_t *feeds, size_t *nstreams,
@@ -286,8 +312,10 @@ int vr_subscription_check(struct vr_room *r, const json_t *feeds, size_t *nstrea
  * 0 or -ENOENT when the handle is not a publisher. */
 int vr_publisher_set_streams(struct vr *v, struct gw_handle *h, const struct vr_stream *st,
                              size_t n);
-/* A publisher's offer: takes a slot (432 when full). Room lock held. 0 or the code. */
-int vr_publisher_offer(struct vr_participant *p, const json_t *jsep, struct vr_err *e);
+/* A publisher's offer: takes a slot (432 when full) and answers it (*answer, a new jsep; feed.c).
+ * Room lock held. 0 or the code. */
+int vr_publisher_offer(struct vr *v, struct vr_participant *p, const json_t *jsep,
+                       const json_t *body, json_t **answer, struct vr_err *e);
 /* The handle's media went away: releases the slot, tells the others when it was live. */
 void vr_session_hangup(struct vr *v, struct vr_session *s);
 /* The handle's PeerConnection is up. */
@@ -304,7 +332,6 @@ json_t *vr_req_kick(struct vr *v, json_t *body, struct vr_err *e);
 json_t *vr_req_moderate(struct vr *v, json_t *body, struct vr_err *e);
 json_t *vr_req_listparticipants(struct vr *v, json_t *body, struct vr_err *e);
 json_t *vr_req_enable_recording(struct vr *v, json_t *body, struct vr_err *e);
-json_t *vr_req_listforwarders(struct vr *v, json_t *body, struct vr_err *e);
 json_t *vr_req_allowed(struct vr *v, json_t *body, struct vr_err *e);
 /* Looks the body's room up, checks it is not destroyed and, with `check_modify`, the secret.
  * On success the room is returned referenced and LOCKED. NULL on error (e filled). */
@@ -366,6 +393,8 @@ struct vr {
     char *rooms_file;
     char *admin_key;
     bool record_all;
+    bool lock_rtp_forward;
+    struct archive *archive; /* borrowed; NULL = no recording */
     bool (*token_room_ok)(void *ctx, const char *token, const char *room);
     void *token_ctx;
     const struct vb_log *log;

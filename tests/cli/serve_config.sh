@@ -43,7 +43,7 @@ expect 'j["general"] == {"data_dir": sys.argv[1].rsplit("/", 1)[0] + "/data", "l
     'j["web"] == {"bind": "127.0.0.1", "port": 8090}' \
     'j["archive"] == {"writer_threads": 1}' \
     'j["transcode"] == {"workers": 0, "auto": True}' \
-    'j["videoroom"] == {"admin_key": "", "rooms_file": "", "rooms": [], "record_all": False}' \
+    'j["videoroom"] == {"admin_key": "", "rooms_file": "", "rooms": [], "lock_rtp_forward": False, "record_all": False}' \
     'sorted(j) == ["admin", "archive", "auth", "core", "general", "janus", "media", "nat", "transcode", "videoroom", "web"]'
 [ ! -e "$dir/data" ] || { echo "--check-config created the data folder"; exit 1; }
 check
@@ -166,7 +166,7 @@ def walk(o, p):
             print(p + k)
 walk(json.load(open(sys.argv[1])), "")
 PY
-[ "$(wc -l <"$dir/keys")" -eq 43 ] || { echo "want 43 keys:"; cat "$dir/keys"; exit 1; }
+[ "$(wc -l <"$dir/keys")" -eq 44 ] || { echo "want 44 keys:"; cat "$dir/keys"; exit 1; }
 while read -r key; do
     grep -qF "\`$key\`" "$docs" || { echo "docs/config.md lacks $key"; exit 1; }
     grep -qF "$key" "$dir/help" || { echo "help lacks $key"; exit 1; }

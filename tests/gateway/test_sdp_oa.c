@@ -257,7 +257,8 @@ static void test_merge_mids_and_rejected(void)
     ASSERT_EQ(s->media[1].port, 0);
     ASSERT_EQ(s->media[1].n_codecs, 1);
     ASSERT_STREQ(s->media[1].mid, "1");
-    ASSERT_EQ(s->media[1].dir, SDP_DIR_NONE);
+    ASSERT_EQ(s->media[1].dir, SDP_DIR_INACTIVE); /* as Janus; aiortc wants one */
+    ASSERT(s->media[1].rtcp_mux);
     ASSERT_EQ(s->media[2].port, 0); /* not audio, video or application */
     ASSERT_EQ(s->n_bundle_mids, 2);
     ASSERT_STREQ(s->bundle_mids[0], "0_0");

@@ -163,15 +163,12 @@ static inline void vno_event(struct vfix *f, uint64_t sid)
 }
 
 /* An asynchronous request (`jsep` text may be NULL): asserts the ack, then returns the data of
- * the event carrying the same transaction, which must be the session's next event. */
-__attribute__((format(printf, 5, 6))) static inline json_t *
-vasync_jsep(struct vfix *f, uint64_t sid, uint64_t hid, const char *jsep, const char *fmt, ...)
+ * the event carrying the same transaction, which must be the session's next event; *jsep_out
+ * (when not NULL) gets the event's jsep (a new reference, or NULL). */
+static inline json_t *vasync_text(struct vfix *f, uint64_t sid, uint64_t hid, const char *jsep,
+                                  const char *text, json_t **jsep_out)
 {
-    char text[4096], tx[32];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
+    char tx[32];
     snprintf(tx, sizeof tx, "tx%d", atomic_fetch_add(&f->tx, 1));
     json_t *req = json_pack("{s:s, s:s, s:o}", "janus", "message", "transaction", tx, "body",
                             vjson("%s", text));
@@ -191,13 +188,40 @@ vasync_jsep(struct vfix *f, uint64_t sid, uint64_t hid, const char *jsep, const 
     ASSERT_STREQ(json_string_value(json_object_get(ev, "transaction")), tx);
     ASSERT_UEQ(json_integer_value(json_object_get(ev, "sender")), hid);
     json_t *data = json_incref(json_object_get(json_object_get(ev, "plugindata"), "data"));
+    if (jsep_out)
+        *jsep_out = json_incref(json_object_get(ev, "jsep"));
     json_decref(ev);
     return data;
 }
 
+__attribute__((format(printf, 5, 6))) static inline json_t *
+vasync_jsep(struct vfix *f, uint64_t sid, uint64_t hid, const char *jsep, const char *fmt, ...)
+{
+    char text[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    return vasync_text(f, sid, hid, jsep, text, NULL);
+}
+
+/* vasync for a request answered with a jsep: *jsep gets it (a new reference; NULL if none). */
+static inline json_t *vasync_offer(struct vfix *f, uint64_t sid, uint64_t hid, const char *body,
+                                   json_t **jsep)
+{
+    return vasync_text(f, sid, hid, NULL, body, jsep);
+}
+
 #define vasync(f, sid, hid, ...) vasync_jsep((f), (sid), (hid), NULL, __VA_ARGS__)
 
-#define VR_OFFER "{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\"}"
+/* A publisher's offer as the plugin sees it (transport removed): Opus + VP8, send-only. */
+#define VR_OFFER_SDP                                                                               \
+    "v=0\\r\\no=- 1 1 IN IP4 0.0.0.0\\r\\ns=-\\r\\nt=0 0\\r\\n"                                    \
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\\r\\nc=IN IP4 0.0.0.0\\r\\na=mid:0\\r\\na=sendonly\\r\\n"     \
+    "a=rtpmap:111 opus/48000/2\\r\\n"                                                              \
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\\r\\nc=IN IP4 0.0.0.0\\r\\na=mid:1\\r\\na=sendonly\\r\\n"      \
+    "a=rtpmap:96 VP8/90000\\r\\n"
+#define VR_OFFER "{\"type\":\"offer\",\"sdp\":\"" VR_OFFER_SDP "\"}"
 
 /* A plugin error reply. */
 #define ASSERT_VR_ERROR(got, code, text)                                                           \

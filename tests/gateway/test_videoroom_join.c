@@ -270,6 +270,17 @@ static void media_up(struct vfix *f, struct peer *p)
     gw_handle_unref(gh);
 }
 
+/* The streams of VR_OFFER as the plugin answers them. */
+#define VR_STREAMS                                                                                 \
+    "[{\"type\":\"audio\",\"mindex\":0,\"mid\":\"0\",\"codec\":\"opus\"},{\"type\":\"video\","     \
+    "\"mindex\":1,\"mid\":\"1\",\"codec\":\"vp8\"}]"
+#define VR_CONFIGURED_5                                                                            \
+    "{\"videoroom\":\"event\",\"room\":5,\"configured\":\"ok\",\"audio_codec\":\"opus\","          \
+    "\"video_codec\":\"vp8\",\"streams\":" VR_STREAMS "}"
+#define VR_PUB_A                                                                                   \
+    "{\"id\":1,\"display\":\"A\",\"audio_codec\":\"opus\",\"video_codec\":\"vp8\","                \
+    "\"streams\":" VR_STREAMS "}"
+
 static void test_publishing(void)
 {
     struct vfix f;
@@ -297,8 +308,7 @@ static void test_publishing(void)
         "{\"videoroom\":\"event\",\"room\":5,\"configured\":\"ok\"}");
     ASSERT_JSON(vnotice(&f, b.s, b.h), "{\"videoroom\":\"event\",\"id\":1,\"display\":\"A\"}");
     /* The offer takes the only slot; a second publisher is refused, exactly as the limit. */
-    ASSERT_JSON(vasync_jsep(&f, a.s, a.h, VR_OFFER, "{\"request\":\"publish\"}"),
-                "{\"videoroom\":\"event\",\"room\":5,\"configured\":\"ok\"}");
+    ASSERT_JSON(vasync_jsep(&f, a.s, a.h, VR_OFFER, "{\"request\":\"publish\"}"), VR_CONFIGURED_5);
     ASSERT_VR_ERROR(vasync_jsep(&f, a.s, a.h, VR_OFFER, "{\"request\":\"publish\"}"), 434,
                     "Can't publish, already published");
     ASSERT_VR_ERROR(vasync_jsep(&f, b.s, b.h, VR_OFFER, "{\"request\":\"publish\"}"), 432,
@@ -309,8 +319,7 @@ static void test_publishing(void)
     /* Live: the others hear of the new publisher; a subscription needs streams (437). */
     media_up(&f, &a);
     ASSERT_JSON(vnotice(&f, b.s, b.h),
-                "{\"videoroom\":\"event\",\"room\":5,\"publishers\":[{\"id\":1,\"display\":\"A\","
-                "\"streams\":[]}]}");
+                "{\"videoroom\":\"event\",\"room\":5,\"publishers\":[" VR_PUB_A "]}");
     ASSERT_JSON(vsync(&f, s, h, "{\"request\":\"listparticipants\",\"room\":5}"),
                 "{\"videoroom\":\"participants\",\"room\":5,\"participants\":[{\"id\":1,"
                 "\"display\":\"A\",\"publisher\":true},{\"id\":2,\"publisher\":false}]}");
@@ -319,9 +328,6 @@ static void test_publishing(void)
     ASSERT_EQ(st.participants, 2);
     ASSERT_EQ(st.publishing, 1);
     uint64_t x = vsession(&f), xh = vattach(&f, x);
-    ASSERT_VR_ERROR(
-        vasync(&f, x, xh, "{\"request\":\"join\",\"room\":5,\"ptype\":\"subscriber\",\"feed\":1}"),
-        437, "Can't offer an SDP with no stream");
     ASSERT_VR_ERROR(vasync(&f, x, xh,
                            "{\"request\":\"join\",\"room\":5,\"ptype\":\"subscriber\",\"streams\":"
                            "[{\"feed\":1,\"mid\":\"3\"}]}"),
@@ -330,18 +336,27 @@ static void test_publishing(void)
                            "{\"request\":\"join\",\"room\":5,\"ptype\":\"subscriber\",\"streams\":"
                            "[{\"feed\":1,\"substream\":3}]}"),
                     430, "Invalid value (substream/spatial_layer should be 0, 1 or 2)");
-    /* A newcomer sees live publishers that have streams. */
-    struct gw_handle *ah = vhandle(&f, a.s, a.h);
-    struct vr_stream ms = {.mindex = 0, .mid = "0", .type = "video", .codec = "vp8"};
-    ASSERT_EQ(vr_publisher_set_streams(f.v, ah, &ms, 1), 0);
-    gw_handle_unref(ah);
+    /* A subscription to both streams of the live feed: attached, with our offer. */
+    json_t *jsep = NULL;
+    json_t *att = vasync_offer(
+        &f, x, xh, "{\"request\":\"join\",\"room\":5,\"ptype\":\"subscriber\",\"feed\":1}", &jsep);
+    ASSERT_JSON(att,
+                "{\"videoroom\":\"attached\",\"room\":5,\"streams\":["
+                "{\"type\":\"audio\",\"active\":true,\"mindex\":0,\"mid\":\"0\",\"ready\":false,"
+                "\"send\":true,\"feed_id\":1,\"feed_display\":\"A\",\"feed_mid\":\"0\","
+                "\"codec\":\"opus\"},{\"type\":\"video\",\"active\":true,\"mindex\":1,\"mid\":"
+                "\"1\",\"ready\":false,\"send\":true,\"feed_id\":1,\"feed_display\":\"A\","
+                "\"feed_mid\":\"1\",\"codec\":\"vp8\"}]}");
+    const char *offer = json_string_value(json_object_get(jsep, "sdp"));
+    ASSERT(offer && strstr(offer, "m=audio 9 UDP/TLS/RTP/SAVPF 111") &&
+           strstr(offer, "a=rtpmap:96 VP8/90000") && strstr(offer, "a=sendonly"));
+    json_decref(jsep);
+    /* A newcomer sees live publishers with their streams. */
     struct peer c = {.s = vsession(&f)};
     c.h = vattach(&f, c.s);
     json_t *r =
         vasync(&f, c.s, c.h, "{\"request\":\"join\",\"ptype\":\"publisher\",\"room\":5,\"id\":3}");
-    ASSERT_JSON(json_incref(json_object_get(r, "publishers")),
-                "[{\"id\":1,\"display\":\"A\",\"video_codec\":\"vp8\",\"streams\":[{\"type\":"
-                "\"video\",\"mindex\":0,\"mid\":\"0\",\"codec\":\"vp8\"}]}]");
+    ASSERT_JSON(json_incref(json_object_get(r, "publishers")), "[" VR_PUB_A "]");
     json_decref(r);
     /* Unpublish frees the slot; the others hear it. */
     ASSERT_JSON(vasync(&f, a.s, a.h, "{\"request\":\"unpublish\"}"),
@@ -349,7 +364,7 @@ static void test_publishing(void)
     ASSERT_JSON(vnotice(&f, b.s, b.h), "{\"videoroom\":\"event\",\"room\":5,\"unpublished\":1}");
     ASSERT_JSON(vnotice(&f, c.s, c.h), "{\"videoroom\":\"event\",\"room\":5,\"unpublished\":1}");
     ASSERT_JSON(vasync_jsep(&f, b.s, b.h, VR_OFFER, "{\"request\":\"configure\"}"),
-                "{\"videoroom\":\"event\",\"room\":5,\"configured\":\"ok\"}");
+                VR_CONFIGURED_5);
     /* A core hangup releases it too (nobody was told: it never went live). */
     ASSERT_EQ(vr_room_state_get(f.v, 5, &st), 0);
     ASSERT_EQ(st.publishing, 1);
@@ -360,8 +375,7 @@ static void test_publishing(void)
                 "{\"videoroom\":\"event\",\"error_code\":425,\"error\":\"Already in as a "
                 "publisher on this handle\"}");
     /* joinandconfigure refused for the limit stays joined, as Janus. */
-    ASSERT_JSON(vasync_jsep(&f, c.s, c.h, VR_OFFER, "{\"request\":\"publish\"}"),
-                "{\"videoroom\":\"event\",\"room\":5,\"configured\":\"ok\"}");
+    ASSERT_JSON(vasync_jsep(&f, c.s, c.h, VR_OFFER, "{\"request\":\"publish\"}"), VR_CONFIGURED_5);
     struct peer d = {.s = vsession(&f)};
     d.h = vattach(&f, d.s);
     ASSERT_VR_ERROR(vasync_jsep(&f, d.s, d.h, VR_OFFER,

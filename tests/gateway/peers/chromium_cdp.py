@@ -121,22 +121,28 @@ class Browser:
         os.close(self.from_chrome)
 
 
+def attach_first_page(browser, timeout=15):
+    """A DevTools session on Chromium's first page, with Runtime and Page events enabled."""
+    targets = []
+    deadline = time.monotonic() + timeout
+    while not targets and time.monotonic() < deadline:
+        targets = [t for t in browser.call("Target.getTargets")["targetInfos"]
+                   if t.get("type") == "page"]
+        if not targets:
+            time.sleep(0.1)
+    if not targets:
+        raise RuntimeError("Chromium shows no page")
+    session = browser.call("Target.attachToTarget",
+                           {"targetId": targets[0]["targetId"], "flatten": True})["sessionId"]
+    browser.call("Runtime.enable", session=session)
+    browser.call("Page.enable", session=session)
+    return session
+
+
 def run(args, console):
     browser = Browser(args.chromium, args.profile, console)
     try:
-        targets = []
-        deadline = time.monotonic() + 15
-        while not targets and time.monotonic() < deadline:
-            targets = [t for t in browser.call("Target.getTargets")["targetInfos"]
-                       if t.get("type") == "page"]
-            if not targets:
-                time.sleep(0.1)
-        if not targets:
-            raise RuntimeError("Chromium shows no page")
-        session = browser.call("Target.attachToTarget",
-                               {"targetId": targets[0]["targetId"], "flatten": True})["sessionId"]
-        browser.call("Runtime.enable", session=session)
-        browser.call("Page.enable", session=session)
+        session = attach_first_page(browser)
         nav = browser.call("Page.navigate", {"url": args.url}, session=session)
         if nav.get("errorText"):
             raise RuntimeError("navigate %s: %s" % (args.url, nav["errorText"]))
