@@ -54,8 +54,8 @@ run_ctest() {
 check_tsan() {
     CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DVB_TSAN=ON
     cmake --build build-tsan -j "$JOBS" --target mjr_test_writer_async mjr_test_writer_format mjr_test_writer_hash \
-        mjr_test_arena gateway_test_pcap gateway_test_srtp gateway_test_core
-    (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R '^(mjr/test_(writer|arena)|gateway/test_(pcap|srtp|core)$)' --output-on-failure)
+        mjr_test_arena gateway_test_pcap gateway_test_srtp gateway_test_core gateway_test_videoroom_race
+    (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R '^(mjr/test_(writer|arena)|gateway/test_(pcap|srtp|core|videoroom_race)$)' --output-on-failure)
 }
 
 case "${1:-}" in

@@ -159,6 +159,18 @@ static int remote_jsep(void *ctx, struct gw_handle *h, json_t *jsep, json_t **pl
     return code;
 }
 
+/* The transport-wide-cc extension id of a description (the first m-line in use that has it;
+ * bundled m-lines share ids), 0 when none. */
+static int twcc_ext_of(const struct sdp *d)
+{
+    for (size_t i = 0; i < d->n_media; i++) {
+        int id = d->media[i].port ? sdp_media_extmap_id(&d->media[i], SDP_EXT_TRANSPORT_CC) : -1;
+        if (id > 0 && id < 15)
+            return id;
+    }
+    return 0;
+}
+
 /* Our sending m-lines announce our SSRC (the one pc_send_rtp writes). */
 static void add_local_ssrcs(struct gw_pc *pc, struct sdp *d)
 {
@@ -207,6 +219,7 @@ static int local_jsep(void *ctx, struct gw_handle *h, json_t *jsep, json_t **cli
     if (offer)
         pc_streams_from_sdp(pc, d);
     add_local_ssrcs(pc, d);
+    atomic_store(&pc->twcc_ext, twcc_ext_of(d));
     size_t n = json_array_size(pc->local_cands);
     const char **cands = xcalloc(n ? n : 1, sizeof *cands);
     for (size_t i = 0; i < n; i++)

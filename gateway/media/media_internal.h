@@ -22,6 +22,7 @@
 #include "gateway/media/pcap.h"
 #include "gateway/rtp/rtcp.h"
 #include "gateway/rtp/rtp.h"
+#include "gateway/rtp/twcc.h"
 #include "gateway/sdp/sdp.h"
 #include "gateway/srtp/srtp.h"
 
@@ -99,6 +100,11 @@ struct gw_pc {
     /* (loop) DTLS datagrams produced before ICE could send (a ClientHello answered while our
      * side still checks pairs): sent as soon as ICE connects, instead of at the next DTLS
      * retransmission a second later. */
+    /* Transport-wide congestion control feedback: the extension id our description agreed to
+     * (0 = none; set with each local description) and the arrivals (loop; allocated when the
+     * first numbered packet comes). */
+    atomic_int twcc_ext;
+    struct gw_twcc_rx *twcc;
     uint8_t *dtls_early[PC_DTLS_EARLY];
     size_t dtls_early_len[PC_DTLS_EARLY];
     size_t n_dtls_early;

@@ -41,6 +41,7 @@ void pc_unref(struct gw_pc *pc)
     pc_pcap_free(pc); /* pcap: a capture still running ends with its PC */
     pc_streams_free(pc);
     dtls_early_flush(pc, false);
+    free(pc->twcc);
     json_decref(pc->local_cands);
     free(pc->remote_sdp);
     free(pc->local_sdp);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "common/clock.h"
+#include "common/xalloc.h"
 #include "gateway/media/media_internal.h"
 
 #define SEND_MAX 1500
@@ -55,6 +56,8 @@ static struct pc_layer *layer_learn(struct pc_stream *s, const uint8_t *pkt,
         uint32_t *slot = rtx ? &l->rtx_ssrc : &l->ssrc;
         if (*slot == 0)
             *slot = h->ssrc;
+        if (!s->ssrc_remote && !rtx) /* the m-line's peer SSRC: its first layer heard */
+            s->ssrc_remote = h->ssrc;
         return *slot == h->ssrc ? l : NULL;
     }
     if (rtx) /* unnamed retransmissions: only when there is no doubt about the layer */
@@ -109,6 +112,23 @@ static struct pc_stream *stream_of(struct gw_pc *pc, const uint8_t *pkt, const s
     return NULL;
 }
 
+/* The packet's transport-wide sequence number goes to the feedback log (every packet that
+ * arrives counts, whatever becomes of it). */
+static void twcc_in(struct gw_pc *pc, const uint8_t *buf, const struct gw_rtp_hdr *h)
+{
+    int id = atomic_load_explicit(&pc->twcc_ext, memory_order_relaxed);
+    size_t off, n;
+    uint16_t seq;
+    if (id <= 0 || !h->extension || gw_rtp_ext_find(buf, h, (uint8_t)id, &off, &n) < 0 ||
+        gw_rtp_ext_transport_seq(buf + off, n, &seq) < 0)
+        return;
+    if (!pc->twcc) {
+        pc->twcc = xmalloc(sizeof *pc->twcc); /* once per PeerConnection */
+        gw_twcc_rx_init(pc->twcc);
+    }
+    gw_twcc_rx_on_packet(pc->twcc, seq, vb_clock_mono_us());
+}
+
 static void rtp_in(struct gw_pc *pc, uint8_t *buf, size_t len)
 {
     pc_pcap_packet(pc, GW_PCAP_IN, false, buf, len); /* pcap: Admin API capture (pc_pcap.c) */
@@ -117,6 +137,7 @@ static void rtp_in(struct gw_pc *pc, uint8_t *buf, size_t len)
     bool rtx = false;
     if (gw_rtp_parse(buf, len, &h) < 0)
         return;
+    twcc_in(pc, buf, &h);
     struct pc_stream *s = stream_of(pc, buf, &h, &l, &rtx);
     if (!s)
         return;
@@ -339,7 +360,16 @@ int pc_send_rtcp(struct gw_pc *pc, int mindex, const uint8_t *pkt, size_t len)
                 (struct gw_rtcp_ssrc_map){pc->streams[i].ssrc_local, pc->streams[i].ssrc_remote};
     if (gw_rtcp_rewrite_ssrcs(buf, len, s->ssrc_local, map, n) < 0)
         return -EBADMSG;
-    return protect_send(pc, srtp, buf, len, sizeof buf, true);
+    struct gw_rtcp_iter it; /* keyframe requests count as ours in handle_info */
+    struct gw_rtcp_block b;
+    unsigned plis = 0;
+    gw_rtcp_iter_init(&it, buf, len);
+    while (gw_rtcp_iter_next(&it, &b) == 1)
+        plis += b.kind == GW_RTCP_KIND_PLI || b.kind == GW_RTCP_KIND_FIR;
+    int err = protect_send(pc, srtp, buf, len, sizeof buf, true);
+    if (err == 0 && plis)
+        atomic_fetch_add(&s->plis_out, plis);
+    return err;
 }
 
 /* ---- periodic work (loop) ---- */
@@ -460,6 +490,22 @@ static void check_slowlink(struct gw_pc *pc, struct pc_stream *s)
     }
 }
 
+/* Transport-cc feedback for what arrived since the last tick (at most a few packets). */
+static void send_twcc(struct gw_pc *pc, struct vb_srtp *srtp)
+{
+    if (!pc->twcc || pc->n_streams == 0)
+        return;
+    uint32_t sender = pc->streams[0].ssrc_local, media = pc->streams[0].ssrc_remote;
+    for (int i = 0; i < 4; i++) {
+        uint8_t buf[SEND_MAX];
+        struct gw_rtcp_writer w;
+        gw_rtcp_writer_init(&w, buf, sizeof buf - VB_SRTP_MAX_OVERHEAD - 4);
+        if (gw_twcc_rx_feedback(pc->twcc, &w, sender, media) != 1)
+            return;
+        protect_send(pc, srtp, buf, w.len, sizeof buf, true);
+    }
+}
+
 void pc_tick(struct gw_pc *pc)
 {
     int64_t now = vb_clock_mono_us();
@@ -479,6 +525,7 @@ void pc_tick(struct gw_pc *pc)
     if (!srtp)
         return;
     send_nacks(pc, srtp, now);
+    send_twcc(pc, srtp);
     if (++pc->ticks % (1000 / PC_TICK_MS) != 0) /* the rest: every second */
         return;
     send_reports(pc, srtp, now);

@@ -89,6 +89,16 @@ int gw_simulcast_temporal(const struct gw_simulcast *sc)
     return sc->temporal;
 }
 
+int gw_simulcast_target_substream(const struct gw_simulcast *sc)
+{
+    return sc->target_sub;
+}
+
+int gw_simulcast_target_temporal(const struct gw_simulcast *sc)
+{
+    return sc->target_temporal;
+}
+
 static bool alive(const struct gw_simulcast *sc, int i, int64_t now_us)
 {
     return i >= 0 && sc->seen[i] && now_us - sc->last_us[i] <= GW_SIMULCAST_STALE_US;

@@ -202,5 +202,8 @@ int gw_simulcast_process(struct gw_simulcast *sc, int substream, uint8_t *pkt, s
  * thread (plain reads: another thread needs the caller's own synchronisation). */
 int gw_simulcast_substream(const struct gw_simulcast *sc);
 int gw_simulcast_temporal(const struct gw_simulcast *sc);
+/* The substream / temporal layer asked for (gw_simulcast_set_target; 2 and 2 by default). */
+int gw_simulcast_target_substream(const struct gw_simulcast *sc);
+int gw_simulcast_target_temporal(const struct gw_simulcast *sc);
 
 #endif

@@ -277,12 +277,14 @@ int vr_feed_negotiate(struct vr *v, struct vr_participant *p, const json_t *jsep
     if (!text || sdp_parse(text, strlen(text), &offer, why, sizeof why) < 0)
         return vr_fail(e, VR_ERR_INVALID_SDP, "Error parsing offer: %s", text ? why : "no SDP");
     const char *prefs[2 + 2 * VR_CODECS];
+    /* transport-wide-cc: the media layer sends the feedback browsers estimate bandwidth from */
     static const char *const exts[] = {SDP_EXT_MID,
                                        SDP_EXT_RID,
                                        SDP_EXT_REPAIRED_RID,
                                        SDP_EXT_AUDIO_LEVEL,
                                        SDP_EXT_VIDEO_ORIENTATION,
-                                       SDP_EXT_PLAYOUT_DELAY};
+                                       SDP_EXT_PLAYOUT_DELAY,
+                                       SDP_EXT_TRANSPORT_CC};
     struct sdp_answer_opts o = {.codecs = prefs,
                                 .n_codecs = codec_prefs(s, body, prefs, 2 + 2 * VR_CODECS),
                                 .h264_profile = s->h264_profile,
@@ -347,6 +349,8 @@ void vr_feed_stop(struct vr_participant *p, struct vr_subscriber ***subs, size_t
 static void send_pli(struct vr *v, struct vr_participant *p, int mindex, bool force)
 {
     struct vr_feed *f = &p->feed;
+    if (vr_remote_request_keyframe(p, mindex, force)) /* a remote publisher (remote.c) */
+        return;
     if (mindex < 0 || mindex >= VR_MAX_STREAMS)
         return;
     int64_t now = vb_clock_mono_us();
@@ -420,10 +424,55 @@ void vr_feed_incoming_rtcp(struct vr *v, struct vr_participant *p, int mindex, c
 
 /* ---- the media path ---- */
 
+/* A subscriber stream whose simulcast substream or temporal layer changed with a packet: told
+ * once the feed's lock is released ({"videoroom":"event","mid":M,"substream":N} and/or
+ * "temporal", as Janus). */
+struct layer_notice {
+    struct gw_handle *h; /* referenced */
+    char mid[32];
+    int substream, temporal; /* -1 = unchanged */
+};
+#define LAYER_NOTICES 8
+
+struct fanout {
+    bool pli; /* a subscriber waits for a keyframe */
+    struct layer_notice notices[LAYER_NOTICES];
+    size_t n;
+};
+
+static void layer_changed(struct fanout *fo, struct vr_sub_stream *ss, int old_sub, int old_t)
+{
+    int sub = gw_simulcast_substream(&ss->sc), t = gw_simulcast_temporal(&ss->sc);
+    if ((sub == old_sub && t == old_t) || fo->n == LAYER_NOTICES)
+        return;
+    struct layer_notice *n = &fo->notices[fo->n++];
+    gw_handle_ref(ss->sub->h);
+    n->h = ss->sub->h;
+    memcpy(n->mid, ss->d.mid, sizeof n->mid);
+    n->substream = sub != old_sub ? sub : -1;
+    n->temporal = t != old_t ? t : -1;
+}
+
+static void notices_send(const struct gw_plugin_callbacks *cb, uint64_t room, struct fanout *fo)
+{
+    for (size_t i = 0; i < fo->n; i++) {
+        struct layer_notice *n = &fo->notices[i];
+        static const char *const keys[] = {"substream", "temporal"}; /* one event each, as Janus */
+        const int values[] = {n->substream, n->temporal};
+        for (size_t k = 0; k < 2; k++)
+            if (values[k] >= 0)
+                cb->push_event(n->h, NULL,
+                               json_pack("{s:s, s:I, s:s, s:i}", "videoroom", "event", "room",
+                                         (json_int_t)room, "mid", n->mid, keys[k], values[k]),
+                               NULL);
+        gw_handle_unref(n->h);
+    }
+}
+
 /* One copy of the packet for one subscriber stream (feed lock held). `sub`: the packet's
- * substream (simulcast), else -1. Sets *pli when the subscriber waits for a keyframe. */
+ * substream (simulcast), else -1. */
 static void forward_one(const struct gw_plugin_callbacks *cb, struct vr_sub_stream *ss,
-                        const uint8_t *pkt, size_t len, int sub, int64_t now, bool *pli)
+                        const uint8_t *pkt, size_t len, int sub, int64_t now, struct fanout *fo)
 {
     if (!ss->send || !atomic_load_explicit(&ss->sub->fwd_on, memory_order_relaxed) ||
         len > FORWARD_MAX)
@@ -437,8 +486,10 @@ static void forward_one(const struct gw_plugin_callbacks *cb, struct vr_sub_stre
         return;
     if (sub >= 0) {
         bool switched = false, need_keyframe = false;
+        int old_sub = gw_simulcast_substream(&ss->sc), old_t = gw_simulcast_temporal(&ss->sc);
         int go = gw_simulcast_process(&ss->sc, sub, buf, len, now, &switched, &need_keyframe);
-        *pli = *pli || need_keyframe;
+        fo->pli = fo->pli || need_keyframe;
+        layer_changed(fo, ss, old_sub, old_t);
         if (!go) { /* not this substream, or a temporal layer left out */
             if (sub == gw_simulcast_substream(&ss->sc))
                 gw_rtp_switch_skip(&ss->sw, buf, len);
@@ -494,18 +545,21 @@ void vr_feed_incoming_rtp(struct vr *v, struct vr_participant *p, int mindex, co
     bool fwd_pli = false;              /* a forwarder's receiver asked for a keyframe */
     if (sub < 0 || sub == fs->rec_sub) /* simulcast: forwarders get the top substream */
         fwd_pli = vr_forwarders_send(fs, pkt, len);
-    bool pli = fs->pli_pending && now - fs->last_pli_us >= FEED_PLI_GAP_US;
-    if (pli)
+    struct fanout fo;
+    fo.n = 0;
+    fo.pli = fs->pli_pending && now - fs->last_pli_us >= FEED_PLI_GAP_US;
+    if (fo.pli)
         fs->pli_pending = false;
     for (size_t i = 0; i < fs->nsubs; i++)
-        forward_one(cb, fs->subs[i], pkt, len, sub, now, &pli);
+        forward_one(cb, fs->subs[i], pkt, len, sub, now, &fo);
     int avg = 0;
     bool talk_changed = fs->d.kind == MJR_KIND_AUDIO && vr_talk_packet(fs, pkt, len, &avg);
     bool talking = fs->talking;
     char mid[sizeof fs->d.mid];
     memcpy(mid, fs->d.mid, sizeof mid);
     pthread_mutex_unlock(&f->lock);
-    if (pli || fwd_pli)
+    notices_send(cb, p->room->id, &fo);
+    if (fo.pli || fwd_pli)
         vr_feed_request_keyframe(v, p, mindex);
     if (talk_changed)
         vr_talk_notify(v, p, mindex, mid, talking, avg);

@@ -17,6 +17,13 @@
  * vr_forwarders_send(), which asks the publisher for a keyframe once the feed lock is released.
  * A new video forwarder asks for a keyframe too, so that its receiver can decode at once.
  *
+ * A remotization (publish_remotely, remote.c) is a set of these forwarders, one per stream,
+ * tagged with its remote_id: each stream goes with the SSRC VR_REMOTE_BASE_SSRC + mindex *
+ * VR_REMOTE_SSRC_STEP (its top substream for simulcast, + that substream's index) by which the
+ * receiving instance tells the streams apart on its single port, and only the first video stream
+ * has the RTCP port; a keyframe request arriving there names its stream by that SSRC. They are
+ * left out of listforwarders and the rtp_forward reply, as Janus does, and die with the streams.
+ *
  * Janus 1.1.2 keeps a publisher in `listforwarders`, with an empty list, after its forwarders
  * died with an unpublish (its per-publisher index of forwarder ids outlives the streams) until
  * it leaves. The same is had here from the feed stream's array: vr_forwarders_clear() leaves
@@ -59,6 +66,11 @@ struct vr_forwarder {
     uint32_t ssrc;        /* 0 = the publisher's */
     uint8_t pt;           /* 0 = the publisher's */
     struct vb_srtp *srtp; /* NULL = plain RTP */
+    /* A remotization's (publish_remotely): its id (NULL for rtp_forward's), and the feed whose
+     * streams its RTCP port's keyframe requests may name (by SSRC). */
+    char *remote_id;
+    struct vr_feed *feed;
+    int mindex;
     /* Under the feed lock (media thread, readers): */
     int64_t rtcp_poll_us;
     uint64_t packets, drops, keyframe_requests;
@@ -123,7 +135,7 @@ static bool admin_locked(const struct vr *v)
     return v->lock_rtp_forward;
 }
 
-static int admin_check(const struct vr *v, const json_t *body, struct vr_err *e)
+int vr_fwd_admin_check(const struct vr *v, const json_t *body, struct vr_err *e)
 {
     if (!admin_locked(v) || !v->admin_key)
         return 0;
@@ -306,7 +318,7 @@ static int parse_legacy(struct fwd_request *rq, const json_t *body, const struct
     return 0;
 }
 
-static int parse_srtp(struct fwd_request *rq, const json_t *body, struct vr_err *e)
+int vr_fwd_srtp_parse(const json_t *body, int *profile, uint8_t *key, struct vr_err *e)
 {
     const json_t *suite = json_object_get(body, "srtp_suite");
     const char *crypto = json_string_value(json_object_get(body, "srtp_crypto"));
@@ -320,14 +332,14 @@ static int parse_srtp(struct fwd_request *rq, const json_t *body, struct vr_err 
     size_t n = strlen(crypto);
     int got = n == 40 ? EVP_DecodeBlock(raw, (const unsigned char *)crypto, (int)n) : -1;
     if (got == FWD_SRTP_KEY_SALT)
-        memcpy(rq->srtp_key, raw, FWD_SRTP_KEY_SALT);
+        memcpy(key, raw, FWD_SRTP_KEY_SALT);
     explicit_bzero(raw, sizeof raw);
     if (got != FWD_SRTP_KEY_SALT)
         return vr_fail(e, VR_ERR_INVALID_ELEMENT,
                        "Invalid element (srtp_crypto should be a base64 master key and salt of "
                        "%d bytes)",
                        FWD_SRTP_KEY_SALT);
-    rq->srtp_profile = bits == 80 ? VB_SRTP_AES128_CM_SHA1_80 : VB_SRTP_AES128_CM_SHA1_32;
+    *profile = bits == 80 ? VB_SRTP_AES128_CM_SHA1_80 : VB_SRTP_AES128_CM_SHA1_32;
     return 0;
 }
 
@@ -336,7 +348,7 @@ static int parse_request(const struct vr *v, const json_t *body, struct fwd_requ
 {
     memset(rq, 0, sizeof *rq);
     if (VR_CHECK(body, forward_params, e) || VR_CHECK(body, room_params, e) ||
-        VR_CHECK(body, pid_params, e) || admin_check(v, body, e))
+        VR_CHECK(body, pid_params, e) || vr_fwd_admin_check(v, body, e))
         return e->code;
     rq->room = vr_json_u64(body, "room");
     rq->publisher = vr_json_u64(body, "publisher_id");
@@ -357,7 +369,7 @@ static int parse_request(const struct vr *v, const json_t *body, struct fwd_requ
         err = parse_streams(rq, streams, host, family, e);
     else if (!(err = target_host(&global, host, NULL, family, e)))
         err = parse_legacy(rq, body, &global, e);
-    return err ? err : parse_srtp(rq, body, e);
+    return err ? err : vr_fwd_srtp_parse(body, &rq->srtp_profile, rq->srtp_key, e);
 }
 
 /* ---- forwarders ---- */
@@ -371,6 +383,7 @@ static void fwd_destroy(struct vr_forwarder *f)
     if (f->rtcp_fd >= 0)
         close(f->rtcp_fd);
     vb_srtp_destroy(f->srtp);
+    free(f->remote_id);
     free(f);
 }
 
@@ -413,9 +426,10 @@ static int fwd_open_rtcp(struct vr_forwarder *f, const struct fwd_target *t)
     return 0;
 }
 
-/* A forwarder for target t of a stream of `kind`. 0 or -errno. */
-static int fwd_create(const struct fwd_target *t, enum mjr_kind kind, const struct fwd_request *rq,
-                      struct vr_forwarder **out)
+/* A forwarder for target t of a stream of `kind`, SRTP-protected with `key` when
+ * `srtp_profile` is set. 0 or -errno. */
+static int fwd_create(const struct fwd_target *t, enum mjr_kind kind, int srtp_profile,
+                      const uint8_t *key, struct vr_forwarder **out)
 {
     struct vr_forwarder *f = xcalloc(1, sizeof *f);
     f->video = kind == MJR_KIND_VIDEO;
@@ -429,9 +443,8 @@ static int fwd_create(const struct fwd_target *t, enum mjr_kind kind, const stru
     int err = f->fd < 0 ? f->fd : 0;
     if (!err && t->rtcp_port)
         err = fwd_open_rtcp(f, t);
-    if (!err && rq->srtp_profile &&
-        vb_srtp_create(rq->srtp_profile, rq->srtp_key, rq->srtp_key, FWD_SRTP_KEY_SALT, &f->srtp) <
-            0)
+    if (!err && srtp_profile &&
+        vb_srtp_create(srtp_profile, key, key, FWD_SRTP_KEY_SALT, &f->srtp) < 0)
         err = -EIO;
     if (err) {
         fwd_destroy(f);
@@ -455,6 +468,8 @@ static json_t *fwd_json(const struct vr_forwarder *f)
         json_object_set_new(o, "ssrc", json_integer(f->ssrc));
     if (f->srtp)
         json_object_set_new(o, "srtp", json_true());
+    if (f->remote_id) /* handle_info only: the replies and listforwarders leave these out */
+        json_object_set_new(o, "remote_id", json_string(f->remote_id));
     return o;
 }
 
@@ -530,7 +545,8 @@ static int create_all(struct vr_participant *p, const struct fwd_request *rq, st
         struct vr_feed_stream *fs = target_stream(p, &rq->targets[i]);
         if (!fs)
             continue;
-        int err = fwd_create(&rq->targets[i], fs->d.kind, rq, &nf[*n].f);
+        int err =
+            fwd_create(&rq->targets[i], fs->d.kind, rq->srtp_profile, rq->srtp_key, &nf[*n].f);
         if (err) {
             while (*n > 0)
                 fwd_destroy(nf[--*n].f);
@@ -644,7 +660,7 @@ static struct vr_forwarder *detach(struct vr_feed *f, uint32_t id)
 json_t *vr_req_stop_rtp_forward(struct vr *v, json_t *body, struct vr_err *e)
 {
     if (VR_CHECK(body, room_params, e) || VR_CHECK(body, pid_params, e) ||
-        VR_CHECK(body, stop_params, e) || admin_check(v, body, e))
+        VR_CHECK(body, stop_params, e) || vr_fwd_admin_check(v, body, e))
         return NULL;
     uint64_t pid = vr_json_u64(body, "publisher_id");
     uint32_t id = (uint32_t)vr_json_u64(body, "stream_id"); /* Janus's 32 bits */
@@ -680,7 +696,8 @@ static json_t *participant_json(struct vr_participant *p)
         if (fs->fwds && !list)
             list = json_array();
         for (size_t k = 0; k < fs->nfwds; k++)
-            json_array_append_new(list, fwd_json(fs->fwds[k]));
+            if (!fs->fwds[k]->remote_id) /* a remotization's are listremotes' (as Janus) */
+                json_array_append_new(list, fwd_json(fs->fwds[k]));
     }
     pthread_mutex_unlock(&f->lock);
     if (!list)
@@ -712,6 +729,116 @@ json_t *vr_req_listforwarders(struct vr *v, json_t *body, struct vr_err *e)
     return reply;
 }
 
+/* ---- remotizations (publish_remotely; the requests are remote.c's) ---- */
+
+int vr_fwd_dest_parse(const json_t *body, struct vr_fwd_dest *d, struct vr_err *e)
+{
+    memset(d, 0, sizeof *d);
+    if (vr_fwd_srtp_parse(body, &d->srtp_profile, d->srtp_key, e))
+        return e->code;
+    json_int_t port = int_of(body, "port");
+    if (port == 0)
+        return vr_fail(e, VR_ERR_INVALID_ELEMENT,
+                       "Invalid element (port must be a non-zero positive integer)");
+    const char *family_name = json_string_value(json_object_get(body, "host_family"));
+    int family = family_of(family_name);
+    if (family < 0)
+        return vr_fail(e, VR_ERR_INVALID_ELEMENT, "Unsupported protocol family (%s)", family_name);
+    struct fwd_target t;
+    memset(&t, 0, sizeof t);
+    const char *host = json_string_value(json_object_get(body, "host"));
+    if (target_host(&t, host ? host : "", NULL, family, e) ||
+        target_numbers(&t, port, int_of(body, "rtcp_port"), 0, 0, e))
+        return e->code;
+    snprintf(d->host, sizeof d->host, "%s", t.host);
+    d->addr = t.addr;
+    d->addrlen = t.addrlen;
+    d->port = t.port;
+    d->rtcp_port = t.rtcp_port;
+    return 0;
+}
+
+void vr_fwd_dest_clear(struct vr_fwd_dest *d)
+{
+    explicit_bzero(d->srtp_key, sizeof d->srtp_key);
+}
+
+int vr_forwarders_add_remote(struct vr_participant *p, const char *remote_id,
+                             const struct vr_fwd_dest *d, uint32_t *video_mask, struct vr_err *e)
+{
+    struct vr_feed *f = &p->feed;
+    struct fwd_new nf[VR_MAX_STREAMS];
+    size_t n = 0;
+    bool rtcp_given = false;
+    *video_mask = 0;
+    for (size_t i = 0; i < f->nstreams; i++) {
+        struct vr_feed_stream *fs = &f->streams[i];
+        if (!fs->active)
+            continue;
+        bool video = fs->d.kind == MJR_KIND_VIDEO;
+        struct fwd_target t;
+        memset(&t, 0, sizeof t);
+        t.addr = d->addr;
+        t.addrlen = d->addrlen;
+        snprintf(t.host, sizeof t.host, "%s", d->host);
+        t.port = d->port;
+        t.rtcp_port = video && !rtcp_given ? d->rtcp_port : 0; /* one feedback port, as Janus */
+        rtcp_given = rtcp_given || t.rtcp_port;
+        t.ssrc = VR_REMOTE_BASE_SSRC + (uint32_t)fs->mindex * VR_REMOTE_SSRC_STEP +
+                 (uint32_t)(fs->simulcast ? fs->rec_sub : 0);
+        int err = fwd_create(&t, fs->d.kind, d->srtp_profile, d->srtp_key, &nf[n].f);
+        if (err) {
+            while (n > 0)
+                fwd_destroy(nf[--n].f);
+            return vr_fail(e, VR_ERR_UNKNOWN, "Could not open UDP socket for RTP stream (%s)",
+                           strerror(-err));
+        }
+        nf[n].f->remote_id = xstrdup(remote_id);
+        nf[n].f->feed = f;
+        nf[n].f->mindex = fs->mindex;
+        nf[n].fs = fs;
+        nf[n].t = NULL;
+        n++;
+        if (video)
+            *video_mask |= 1u << fs->mindex;
+    }
+    if (attach_all(p, nf, n, e)) {
+        for (size_t i = 0; i < n; i++)
+            fwd_destroy(nf[i].f);
+        return e->code;
+    }
+    return 0;
+}
+
+size_t vr_forwarders_remove_remote(struct vr_participant *p, const char *remote_id)
+{
+    struct vr_feed *f = &p->feed;
+    struct vr_forwarder *gone[VR_MAX_STREAMS * FWD_MAX_PER_STREAM];
+    size_t n = 0;
+    pthread_mutex_lock(&f->lock);
+    for (size_t i = 0; i < f->nstreams; i++) {
+        struct vr_feed_stream *fs = &f->streams[i];
+        size_t kept = 0, before = fs->nfwds;
+        for (size_t k = 0; k < fs->nfwds; k++) {
+            struct vr_forwarder *fw = fs->fwds[k];
+            if (fw->remote_id && strcmp(fw->remote_id, remote_id) == 0)
+                gone[n++] = fw;
+            else
+                fs->fwds[kept++] = fw;
+        }
+        fs->nfwds = kept;
+        if (before && !kept) { /* as stop_rtp_forward: the publisher leaves listforwarders */
+            free(fs->fwds);
+            fs->fwds = NULL;
+            fs->capfwds = 0;
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+    for (size_t i = 0; i < n; i++)
+        fwd_destroy(gone[i]);
+    return n;
+}
+
 /* ---- the media thread ---- */
 
 /* One packet to one forwarder: as received, or rewritten / protected in a copy. */
@@ -741,11 +868,39 @@ static void fwd_send(struct vr_forwarder *f, const uint8_t *pkt, size_t len)
         f->drops++; /* EAGAIN, or the destination's ICMP error (ECONNREFUSED) */
 }
 
+/* The stream of a remotization a keyframe request names by its media SSRC (see
+ * VR_REMOTE_BASE_SSRC), or -1. */
+static int remote_mindex(uint32_t ssrc)
+{
+    if (ssrc < VR_REMOTE_BASE_SSRC)
+        return -1;
+    uint32_t m = (ssrc - VR_REMOTE_BASE_SSRC) / VR_REMOTE_SSRC_STEP;
+    return m < VR_MAX_STREAMS ? (int)m : -1;
+}
+
+/* A keyframe request (PLI or FIR block b of buf): true when it is for f's own stream; a
+ * remotization's request for another stream of the feed marks that one (feed lock held), which
+ * asks its publisher with its next packet. */
+static bool fwd_keyframe_for(struct vr_forwarder *f, const uint8_t *buf, size_t n,
+                             const struct gw_rtcp_block *b)
+{
+    uint32_t media = b->media_ssrc;
+    if (b->kind == GW_RTCP_KIND_FIR && b->items > 0 && b->off + 16 <= n)
+        media = rd_u32(buf + b->off + 12); /* FIR names its target in the first FCI entry */
+    int m = f->remote_id ? remote_mindex(media) : -1;
+    if (m < 0 || m == f->mindex)
+        return true;
+    struct vr_feed_stream *other = &f->feed->streams[m];
+    if (other->active && other->d.kind == MJR_KIND_VIDEO)
+        other->pli_pending = true;
+    return false;
+}
+
 /* Reads what the destination sent to our RTCP port; true when it asked for a keyframe. */
 static bool fwd_poll_rtcp(struct vr_forwarder *f)
 {
     uint8_t buf[1500];
-    bool keyframe = false;
+    bool keyframe = false, asked = false;
     for (int i = 0; i < 16; i++) {
         ssize_t n = recv(f->rtcp_fd, buf, sizeof buf, MSG_DONTWAIT);
         if (n < 0 && errno == ECONNREFUSED) /* an ICMP error for our latching packets */
@@ -755,9 +910,15 @@ static bool fwd_poll_rtcp(struct vr_forwarder *f)
         struct gw_rtcp_iter it;
         struct gw_rtcp_block b;
         gw_rtcp_iter_init(&it, buf, (size_t)n);
-        while (gw_rtcp_iter_next(&it, &b) == 1)
-            keyframe = keyframe || b.kind == GW_RTCP_KIND_PLI || b.kind == GW_RTCP_KIND_FIR;
+        while (gw_rtcp_iter_next(&it, &b) == 1) {
+            if (b.kind != GW_RTCP_KIND_PLI && b.kind != GW_RTCP_KIND_FIR)
+                continue;
+            asked = true;
+            keyframe = fwd_keyframe_for(f, buf, (size_t)n, &b) || keyframe;
+        }
     }
+    if (asked && !keyframe) /* for another stream of a remotization only */
+        f->keyframe_requests++;
     if (keyframe)
         f->keyframe_requests++;
     return keyframe && f->video;

@@ -38,6 +38,7 @@ void vr_participant_unref(struct vr_participant *p)
 {
     if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
         return;
+    vr_remote_release(p); /* a remote publisher's reader stops before its feed goes */
     vr_streams_free(p->streams, p->nstreams);
     vr_feed_destroy(&p->feed);
     pthread_mutex_destroy(&p->rec_lock);

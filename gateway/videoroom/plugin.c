@@ -27,10 +27,7 @@ static const char *const async_requests[] = {
 
 const struct gw_plugin_callbacks *vr_callbacks(struct vr *v)
 {
-    pthread_mutex_lock(&v->cb_lock);
-    const struct gw_plugin_callbacks *cb = v->cb;
-    pthread_mutex_unlock(&v->cb_lock);
-    return cb;
+    return atomic_load_explicit(&v->cb, memory_order_acquire); /* per packet: no lock */
 }
 
 /* ---- sessions ---- */
@@ -66,9 +63,7 @@ static int vr_create_session(void *ctx, const struct gw_plugin_callbacks *cb, st
                              void **state)
 {
     struct vr *v = ctx;
-    pthread_mutex_lock(&v->cb_lock);
-    v->cb = cb;
-    pthread_mutex_unlock(&v->cb_lock);
+    atomic_store_explicit(&v->cb, cb, memory_order_release);
     struct vr_session *s = xcalloc(1, sizeof *s);
     atomic_init(&s->refs, 1); /* the map's */
     s->h = h;
@@ -373,7 +368,6 @@ int vr_create(const struct vr_config *cfg, struct vr **out)
     if (!cfg || !out || (cfg->rooms && !json_is_array(cfg->rooms) && !json_is_object(cfg->rooms)))
         return -EINVAL;
     struct vr *v = xcalloc(1, sizeof *v);
-    pthread_mutex_init(&v->cb_lock, NULL);
     pthread_mutex_init(&v->rooms.lock, NULL);
     pthread_mutex_init(&v->sessions.lock, NULL);
     pthread_mutex_init(&v->perm_lock, NULL);
@@ -434,7 +428,6 @@ void vr_destroy(struct vr *v)
     pthread_mutex_destroy(&v->perm_lock);
     pthread_mutex_destroy(&v->sessions.lock);
     pthread_mutex_destroy(&v->rooms.lock);
-    pthread_mutex_destroy(&v->cb_lock);
     free(v);
 }
 

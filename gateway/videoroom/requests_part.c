@@ -169,6 +169,8 @@ json_t *vr_req_listparticipants(struct vr *v, json_t *body, struct vr_err *e)
         json_t *o = json_pack("{s:I}", "id", (json_int_t)p->id);
         if (p->display)
             json_object_set_new(o, "display", json_string(p->display));
+        if (p->remote) /* add_remote_publisher's, as Janus marks them */
+            json_object_set_new(o, "remote", json_true());
         json_object_set_new(o, "publisher", json_boolean(p->started));
         json_array_append_new(list, o);
     }

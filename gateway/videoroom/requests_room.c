@@ -250,6 +250,12 @@ static const struct sync_req sync_reqs[] = {
     {"rtp_forward", vr_req_rtp_forward},
     {"stop_rtp_forward", vr_req_stop_rtp_forward},
     {"enable_recording", vr_req_enable_recording},
+    {"add_remote_publisher", vr_req_add_remote_publisher},
+    {"update_remote_publisher", vr_req_update_remote_publisher},
+    {"remove_remote_publisher", vr_req_remove_remote_publisher},
+    {"publish_remotely", vr_req_publish_remotely},
+    {"unpublish_remotely", vr_req_unpublish_remotely},
+    {"listremotes", vr_req_listremotes},
 };
 
 json_t *vr_sync_request(struct vr *v, const char *request, json_t *body)

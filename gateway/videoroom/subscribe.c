@@ -169,9 +169,9 @@ json_t *vr_sub_streams_json(const struct vr_subscriber *sub)
         bool video = ss->d.kind == MJR_KIND_VIDEO;
         json_t *o = json_pack("{s:s, s:b, s:i, s:s}", "type", video ? "video" : "audio", "active",
                               ss->feed != NULL, "mindex", ss->mindex, "mid", ss->d.mid);
+        json_object_set_new(o, "ready", json_boolean(ss->feed && sub->pc_up));
+        json_object_set_new(o, "send", json_boolean(ss->send || !ss->feed)); /* as Janus */
         if (ss->feed) {
-            json_object_set_new(o, "ready", json_boolean(sub->pc_up));
-            json_object_set_new(o, "send", json_boolean(ss->send));
             json_object_set_new(o, "feed_id", json_integer((json_int_t)ss->feed->id));
             if (ss->feed->display)
                 json_object_set_new(o, "feed_display", json_string(ss->feed->display));
@@ -180,10 +180,14 @@ json_t *vr_sub_streams_json(const struct vr_subscriber *sub)
             json_object_set_new(o, "codec", json_string(ss->d.codec));
             if (fs->simulcast) {
                 pthread_mutex_lock(&ss->feed->feed.lock);
-                json_object_set_new(o, "simulcast",
-                                    json_pack("{s:i, s:i}", "substream",
-                                              gw_simulcast_substream(&ss->sc), "temporal",
-                                              gw_simulcast_temporal(&ss->sc)));
+                json_object_set_new(/* Janus's keys */
+                                    o, "simulcast",
+                                    json_pack("{s:i, s:i, s:i, s:i}", "substream",
+                                              gw_simulcast_substream(&ss->sc), "substream-target",
+                                              gw_simulcast_target_substream(&ss->sc),
+                                              "temporal-layer", gw_simulcast_temporal(&ss->sc),
+                                              "temporal-layer-target",
+                                              gw_simulcast_target_temporal(&ss->sc)));
                 pthread_mutex_unlock(&ss->feed->feed.lock);
             }
         }
@@ -364,7 +368,8 @@ static json_t *switch_streams(struct vr *v, struct vr_subscriber *sub, const jso
                      vr_sub_streams_json(sub));
 }
 
-/* configure: streams [{mid, send}] (or send for every stream). */
+/* configure: streams [{mid, send, substream, temporal}] (or send / substream / temporal at the
+ * top level for every stream). */
 static void configure_streams(struct vr_subscriber *sub, const json_t *body)
 {
     const json_t *list = json_object_get(body, "streams");
@@ -378,7 +383,8 @@ static void configure_streams(struct vr_subscriber *sub, const json_t *body)
             if (mid && strcmp(mid, ss->d.mid) == 0 && json_object_get(item, "send"))
                 send = json_object_get(item, "send");
         }
-        const json_t *layers = NULL;
+        const json_t *layers = /* top-level layers apply to every stream (legacy form) */
+            json_object_get(body, "substream") || json_object_get(body, "temporal") ? body : NULL;
         for (size_t i = 0; i < json_array_size(list); i++) {
             const json_t *item = json_array_get(list, i);
             const char *mid = json_string_value(json_object_get(item, "mid"));

@@ -106,6 +106,10 @@ uint64_t vr_json_u64(const json_t *obj, const char *key)
 
 void vr_outbox_add(struct vr_outbox *o, struct gw_handle *h, json_t *data)
 {
+    if (!h) { /* a remote publisher (remote.c) has no handle to tell */
+        json_decref(data);
+        return;
+    }
     if (o->n == o->cap) {
         o->cap = o->cap ? o->cap * 2 : 8;
         o->items = xrealloc(o->items, o->cap * sizeof *o->items);
@@ -116,6 +120,8 @@ void vr_outbox_add(struct vr_outbox *o, struct gw_handle *h, json_t *data)
 
 void vr_outbox_close(struct vr_outbox *o, struct gw_handle *h)
 {
+    if (!h) /* a remote publisher: no PeerConnection */
+        return;
     if (o->nclose == o->capclose) {
         o->capclose = o->capclose ? o->capclose * 2 : 4;
         o->close = xrealloc(o->close, o->capclose * sizeof *o->close);

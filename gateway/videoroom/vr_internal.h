@@ -146,6 +146,8 @@ struct vr_room_settings {
 };
 
 struct vr_participant;
+struct vr_remote;
+struct vr_remotization;
 
 struct vr_room {
     atomic_int refs;
@@ -235,6 +237,14 @@ struct vr_participant {
     struct vr_feed feed;
     pthread_mutex_t rec_lock;
     atomic_uint remb; /* the REMB cap sent to the publisher, bits/s (0 = none) */
+    /* Cascading (remote.c). A remote publisher (add_remote_publisher) has h == NULL and
+     * `remote` set, both constant; `rmt` is its receiver (sockets, reader thread), owned, set
+     * before it joins the room and freed by vr_remote_release(). A local publisher's
+     * remotizations (publish_remotely), under room->lock. */
+    bool remote;
+    struct vr_remote *rmt;
+    struct vr_remotization *remotizations;
+    size_t nremotizations;
 };
 
 struct vr_subscriber {
@@ -338,6 +348,26 @@ json_t *vr_req_allowed(struct vr *v, json_t *body, struct vr_err *e);
 struct vr_room *vr_access_room(struct vr *v, const json_t *body, bool check_modify,
                                struct vr_err *e);
 
+/* ---- cascading: remote publishers and remotizations (remote.c) ---- */
+
+/* add_remote_publisher, update_remote_publisher, remove_remote_publisher, publish_remotely,
+ * unpublish_remotely, listremotes (synchronous; reply, or NULL with e filled). */
+json_t *vr_req_add_remote_publisher(struct vr *v, json_t *body, struct vr_err *e);
+json_t *vr_req_update_remote_publisher(struct vr *v, json_t *body, struct vr_err *e);
+json_t *vr_req_remove_remote_publisher(struct vr *v, json_t *body, struct vr_err *e);
+json_t *vr_req_publish_remotely(struct vr *v, json_t *body, struct vr_err *e);
+json_t *vr_req_unpublish_remotely(struct vr *v, json_t *body, struct vr_err *e);
+json_t *vr_req_listremotes(struct vr *v, json_t *body, struct vr_err *e);
+/* feed.c's keyframe request, for a remote publisher: a PLI for stream `mindex` from the remote
+ * publisher's RTCP socket to the address its source latched (at most one per 500 ms unless
+ * `force`; none before anything latched), and true. False (nothing done) for a publisher with
+ * a handle. Any thread; no room lock needed (takes the feed's). */
+bool vr_remote_request_keyframe(struct vr_participant *p, int mindex, bool force);
+/* What cascading attached to `p`, freed with its last reference (vr_participant_unref): a
+ * remote publisher's reader is stopped (its thread joined: it never waits for a room lock, so
+ * the caller may hold one) and its sockets closed; a publisher's remotization records go. */
+void vr_remote_release(struct vr_participant *p);
+
 /* ---- the permanent rooms file (persist.c) ---- */
 
 /* Adds a room from a configuration object (create's keys; `room` required unless `id` is
@@ -388,8 +418,8 @@ struct vr_sessions {
 };
 
 struct vr {
-    const struct gw_plugin_callbacks *cb; /* set by the first create_session */
-    pthread_mutex_t cb_lock;
+    /* Set by the first create_session (the same for every later one); read per packet. */
+    _Atomic(const struct gw_plugin_callbacks *) cb;
     char *rooms_file;
     char *admin_key;
     bool record_all;

@@ -56,7 +56,9 @@ FIELDS = [
     "rtcp.ssrc.lsr", "rtcp.ssrc.dlsr", "rtcp.sdes.text", "rtcp.rtpfb.fmt", "rtcp.psfb.fmt",
     "rtcp.rtpfb.nack_pid", "rtcp.psfb.fir.fci.ssrc", "rtcp.psfb.fir.fci.csn",
     "rtcp.psfb.remb.fci.br_exp", "rtcp.psfb.remb.fci.br_mantissa", "rtcp.psfb.remb.fci.ssrc",
-    "rtcp.psfb.remb.fci.number_ssrcs",
+    "rtcp.psfb.remb.fci.number_ssrcs", "rtcp.rtpfb.transportcc.baseseq",
+    "rtcp.rtpfb.transportcc.statuscount", "rtcp.rtpfb.transportcc.reftime",
+    "rtcp.rtpfb.transportcc.pktcount", "rtcp.rtpfb.transportcc.recv_delta",
 ]
 
 
@@ -101,6 +103,11 @@ EXPECT = {
             "rtcp.mediassrc": [h(S2)]},
     "fir": {"rtcp.pt": ["206"], "rtcp.psfb.fmt": ["4"], "rtcp.mediassrc": [h(0)],
             "rtcp.psfb.fir.fci.ssrc": [h(S2)], "rtcp.psfb.fir.fci.csn": ["7"]},
+    "twcc": {"rtcp.pt": ["205"], "rtcp.rtpfb.fmt": ["15"], "rtcp.senderssrc": [h(S1)],
+             "rtcp.mediassrc": [h(S2)], "rtcp.rtpfb.transportcc.baseseq": ["300"],
+             "rtcp.rtpfb.transportcc.statuscount": ["10"],
+             "rtcp.rtpfb.transportcc.reftime": ["100"],
+             "rtcp.rtpfb.transportcc.pktcount": ["0"]},
     "rr_sdes_bye": {"rtcp.pt": ["201", "202", "203"], "rtcp.rc": ["0"],
                     "rtcp.sdes.text": ["a"]},
 }

@@ -14,8 +14,8 @@ static void test_request_errors(void)
     ASSERT_VR_ERROR(vsync(&f, s, h, "{\"request\":5}"), 430,
                     "Invalid element type (request should be a string)");
     ASSERT_VR_ERROR(vsync(&f, s, h, "{\"request\":\"nope\"}"), 423, "Unknown request 'nope'");
-    ASSERT_VR_ERROR(vsync(&f, s, h, "{\"request\":\"add_remote_publisher\"}"), 423,
-                    "Unknown request 'add_remote_publisher'");
+    ASSERT_VR_ERROR(vsync(&f, s, h, "{\"request\":\"list_remotes\"}"), 423,
+                    "Unknown request 'list_remotes'");
     /* 421 and 422 cannot come through the core (it insists on an object body): call the hook. */
     struct gw_handle *gh = vhandle(&f, s, h);
     json_t *res = NULL;

@@ -25,7 +25,7 @@ struct rfix {
     struct vfix f;
 };
 
-static void rfix_init(struct rfix *x, const char *tag)
+static void rfix_init_all(struct rfix *x, const char *tag, bool record_all)
 {
     memset(x, 0, sizeof *x);
     x->c = util_catalog_open(x->dir, sizeof x->dir, tag);
@@ -33,8 +33,13 @@ static void rfix_init(struct rfix *x, const char *tag)
     ASSERT_EQ(mjr_engine_create(&ecfg, &x->e), 0);
     struct archive_config acfg = {.data_dir = x->dir, .engine = x->e, .catalog = x->c};
     ASSERT_EQ(archive_create(&acfg, &x->a), 0);
-    struct vr_config cfg = {.archive = x->a};
+    struct vr_config cfg = {.archive = x->a, .record_all = record_all};
     vfix_init_cfg(&x->f, &cfg);
+}
+
+static void rfix_init(struct rfix *x, const char *tag)
+{
+    rfix_init_all(x, tag, false);
 }
 
 /* Ends the plugin (closing what is open), then the archive, and lets the catalog apply it. */
@@ -246,12 +251,45 @@ static void test_kick_closes(void)
     rfix_done(&x);
 }
 
+/* Compliance mode: a room created with record:false records anyway, and neither the
+ * publisher nor enable_recording can stop it. */
+static void test_record_all(void)
+{
+    struct rfix x;
+    rfix_init_all(&x, "vr-all", true);
+    uint64_t s = vsession(&x.f), h = vattach(&x.f, s);
+    json_decref(vsync(&x.f, s, h,
+                      "{\"request\":\"create\",\"room\":10,\"record\":false,\"secret\":\"s\"}"));
+    struct pub a = publish(&x, 10, "dave");
+    ASSERT_EQ(recording(&x, &a, NULL, 0), 2);
+    feed(&x, &a, PACKETS);
+    json_decref(
+        vasync(&x.f, a.s, a.h, "{\"request\":\"configure\",\"record\":false,\"secret\":\"s\"}"));
+    ASSERT_EQ(recording(&x, &a, NULL, 0), 2);
+    ASSERT_VR_ERROR(vsync(&x.f, s, h,
+                          "{\"request\":\"enable_recording\",\"room\":10,\"record\":false,"
+                          "\"secret\":\"s\"}"),
+                    433, "Unauthorized (recording can't be disabled here)");
+    ASSERT_EQ(recording(&x, &a, NULL, 0), 2);
+    feed(&x, &a, PACKETS);
+    json_decref(vasync(&x.f, a.s, a.h, "{\"request\":\"leave\"}"));
+    rfix_finish(&x);
+    ASSERT_EQ(check_catalog(&x, "10", a.id), 2);
+    json_t *res = util_recordings(x.c, "10");
+    json_t *list = json_object_get(res, "recordings");
+    for (size_t i = 0; i < json_array_size(list); i++)
+        ASSERT_EQ(util_int(json_array_get(list, i), "frames"), 2 * PACKETS);
+    json_decref(res);
+    rfix_done(&x);
+}
+
 int main(int argc, char **argv)
 {
     static const struct test_case cases[] = {
         {"record_room", test_record_room},
         {"enable_recording_live", test_enable_recording_live},
         {"kick_closes", test_kick_closes},
+        {"record_all", test_record_all},
         {NULL, NULL},
     };
     return test_main(cases, argc, argv);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gateway/rtp/rtcp.h"
+#include "gateway/rtp/twcc.h"
 #include "gateway/rtp/rtp.h"
 
 #define MAXPKT 4096
@@ -54,6 +55,18 @@ static int build(void)
     gw_rtcp_writer_init(&w, buf, sizeof buf);
     gw_rtcp_write_fir(&w, 0x11111111, 0x22222222, 7);
     print_hex("fir", buf, w.len);
+
+    /* transport-cc: 300..309 with 303 and 304 lost, 1 ms apart, then 309 200 ms later (a large
+     * delta), at 6.4 s (reference time 100). */
+    static struct gw_twcc_rx twcc;
+    gw_twcc_rx_init(&twcc);
+    for (uint16_t s = 300; s < 309; s++)
+        if (s != 303 && s != 304)
+            gw_twcc_rx_on_packet(&twcc, s, 6400000 + (s - 300) * 1000);
+    gw_twcc_rx_on_packet(&twcc, 309, 6608000);
+    gw_rtcp_writer_init(&w, buf, sizeof buf);
+    gw_twcc_rx_feedback(&twcc, &w, 0x11111111, 0x22222222);
+    print_hex("twcc", buf, w.len);
 
     gw_rtcp_writer_init(&w, buf, sizeof buf);
     gw_rtcp_write_rr(&w, 0x11111111, NULL, 0);

@@ -152,12 +152,8 @@ recordings() {
                 decode "$display" "$out" || true
             fi
         fi
-        # --- catalog API checks (the lead adds them here) -----------------------------------
-        # For verbatim: the room, this participant (display, joined/left), its tracks (mid,
-        # kind, codec) and both recordings (paths = $audio/$video, hashes) must be listed by
-        # the catalog API, and the merged transcode job must end up done. (The server is
-        # stopped at this point: run_target stops it before calling recordings.)
-        # -----------------------------------------------------------------------------------
+        # (the catalog API's view of these recordings is checked by catalog_check, with the
+        # server still running)
     done < <($PY -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -194,6 +190,57 @@ decode() {
     echo "  rec $1: $(basename "$2") decodes with ffmpeg"
 }
 
+# catalog_check JSON: (verbatim, server running) the web catalog API lists the room, every
+# publisher as a participant with its display and a left time, each with an audio (opus) and a
+# video (vp8) recording closed with size and SHA-256 equal to the file's, and one merge job per
+# participant done with an output (polled up to 30 s: the jobs run after the recordings close).
+catalog_check() {
+    local port
+    port=$(sed -n 's|.*web catalog: http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$VB_TARGET_LOG" | head -1)
+    if [[ -z $port ]]; then
+        fail "catalog: no web catalog address in the log"
+        return
+    fi
+    vb_netns_exec $PY - "$port" "$TMP/verbatim/data" "$ROOM" "$1" <<'PY' || failed=$((failed + 1))
+import hashlib, json, os, sys, time
+import requests
+port, data, room, summary = sys.argv[1], sys.argv[2], sys.argv[3], json.load(open(sys.argv[4]))
+token = open(os.path.join(data, "catalog-token")).read().strip()
+base = "http://127.0.0.1:%s/api" % port
+get = lambda path, **q: requests.get(base + path, params=q, timeout=5,
+                                     headers={"Authorization": "Bearer " + token}).json()
+want = {str(v) for v in summary["publisher_ids"].values()}
+deadline, why = time.monotonic() + 30, "nothing yet"
+while time.monotonic() < deadline:
+    recs = get("/recordings", room=room, limit=100)["recordings"]
+    parts = get("/rooms/%s/participants" % room)["participants"]
+    jobs = get("/jobs", limit=100)["jobs"]
+    closed = [r for r in recs if r["state"] == "closed"]
+    by_part = {p: sorted((r["kind"], r["codec"]) for r in closed if r["participant"] == p)
+               for p in want}
+    done = [j for j in jobs if j["state"] == "done" and j["outputs"]]
+    if all(v == [("audio", "opus"), ("video", "vp8")] for v in by_part.values()) \
+            and len(recs) == len(closed) and len(done) >= len(want):
+        break
+    why = "recordings %s, jobs %s" % (by_part, [j["state"] for j in jobs])
+    time.sleep(0.5)
+else:
+    print("  FAIL: catalog: not everything closed and converted in 30 s: %s" % why)
+    sys.exit(1)
+for r in closed:
+    blob = open(os.path.join(data, r["path"]), "rb").read()
+    assert r["size"] == len(blob), r
+    assert r["sha256"] == hashlib.sha256(blob).hexdigest(), r
+names = {str(v): k for k, v in summary["publisher_ids"].items()}
+listed = {p["participant"]: p for p in parts}
+for pid in want:
+    p = listed.get(pid)
+    assert p and p["display"] == names[pid] and p.get("left_at"), "participant %s: %s" % (pid, p)
+print("  catalog: room %s, %d participants (display, left), %d recordings closed with their "
+      "SHA-256, %d merge jobs done" % (room, len(want), len(closed), len(done)))
+PY
+}
+
 # run_target TARGET: namespace + target + client + recordings; the summary in $TMP/TARGET.json.
 run_target() {
     local target=$1 rc=0 recdir args=() failed_before=$failed
@@ -219,6 +266,7 @@ run_target() {
     else
         digest "$TMP/$target.json"
         [[ $rc -eq 0 ]] || fail "$target: the client's checks failed (above)"
+        [[ $target != verbatim ]] || catalog_check "$TMP/$target.json"
     fi
     vb_target_stop
     # The recordings are checked whenever every publisher got to unpublish (even when the

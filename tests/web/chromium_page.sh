@@ -58,7 +58,9 @@ chrome=(chromium --headless --no-sandbox --disable-gpu --user-data-dir="$work/pr
 # page is loaded again, a few times at most, until the <video> reports its duration.
 for try in 1 2 3 4 5 6 7 8; do
     timeout 90 "${chrome[@]}" --dump-dom "$url" >"$work/dom.html" 2>"$work/chrome.err" || true
-    grep -q 'data-duration=' "$work/dom.html" && break
+    # the <video> of the output itself must have its duration (another player's is not enough)
+    grep -Eq '<video[^>]*class="output-player"[^>]*data-duration=|<video[^>]*data-duration=[^>]*class="output-player"' \
+        "$work/dom.html" && break
     echo "try $try: no duration yet (chromium: $(tail -c 300 "$work/chrome.err" | tr '\n' ' '))"
     sleep 1
 done

@@ -193,15 +193,20 @@ def free_port_pair(taken=()):
 
 
 class Client:
-    """One Janus session with one VideoRoom handle (aiortc_echo.Janus for requests + polls)."""
+    """One Janus session with one VideoRoom handle (aiortc_echo.Janus for requests + polls).
+    aiortc_remote.py uses it too."""
 
-    def __init__(self, run, name):
+    step_timeout = 10  # seconds an asynchronous request may take
+
+    def __init__(self, run, name, url=None):
         self.run, self.name = run, name
-        self.janus = echo.Janus(run.args.url, asyncio.get_running_loop(), run.t0)
+        self.janus = echo.Janus(url or run.args.url, asyncio.get_running_loop(), run.t0)
         self.hid = None
         self.waiters = {}
         self.flags = {}
+        self.notes = []  # plugin events that answer no request of ours
         self.task = None
+        self.pc = None
 
     async def start(self):
         reply = await self.janus.request("", {"janus": "create"})
@@ -223,6 +228,8 @@ class Client:
             fut = self.waiters.pop(ev.get("transaction"), None)
             if kind == "event" and fut and not fut.done():
                 fut.set_result(ev)
+            elif kind == "event":
+                self.notes.append(ev)
             self.flags.setdefault(kind, asyncio.Event()).set()
 
     async def wait_flag(self, name, timeout):
@@ -231,6 +238,16 @@ class Client:
             return True
         except asyncio.TimeoutError:
             return False
+
+    async def wait_note(self, key, timeout):
+        """The first notification whose plugin data has `key` (waiting up to `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for ev in self.notes:
+                if key in ev.get("plugindata", {}).get("data", {}):
+                    return ev
+            await asyncio.sleep(0.05)
+        return None
 
     async def sync(self, body):
         """A synchronous request: its plugin data."""
@@ -248,13 +265,15 @@ class Client:
         if jsep:
             msg["jsep"] = jsep
         await self.janus.request(self.path, msg, tx)
-        ev = await asyncio.wait_for(fut, 10)
+        ev = await asyncio.wait_for(fut, self.step_timeout)
         data = ev.get("plugindata", {}).get("data", {})
         if "error_code" in data:
             raise RuntimeError("%s: %s: %s" % (self.name, body.get("request"), data))
         return ev
 
     async def close(self):
+        if self.pc:
+            await self.pc.close()
         try:
             await self.janus.request("/%d" % self.janus.sid, {"janus": "destroy"})
         except Exception as e:  # noted, the run is over anyway
