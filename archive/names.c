@@ -83,7 +83,8 @@ static char *dup_range(const char *s, size_t n)
     return out;
 }
 
-/* Parses s[0..n) as 1..max decimal digits. */
+/* Parses s[0..n) as 1..max decimal digits whose value fits an int64_t (19 digits can be more
+ * than INT64_MAX: refused, not wrapped). */
 static bool parse_digits(const char *s, size_t n, size_t max, int64_t *out)
 {
     if (n == 0 || n > max)
@@ -91,6 +92,8 @@ static bool parse_digits(const char *s, size_t n, size_t max, int64_t *out)
     int64_t v = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9')
+            return false;
+        if (v > (INT64_MAX - (s[i] - '0')) / 10)
             return false;
         v = v * 10 + (s[i] - '0');
     }

@@ -536,7 +536,13 @@ void vr_feed_incoming_rtp(struct vr *v, struct vr_participant *p, int mindex, co
     if (sub < 0 || sub == fs->rec_sub)
         fs->ssrc = h.ssrc;
     atomic_fetch_add_explicit(&fs->packets, 1, memory_order_relaxed);
-    if (fs->rec && (sub < 0 || sub == fs->rec_sub)) { /* simulcast: the top substream */
+    if (fs->rec && fs->rec_wait_until_us && /* a new video file opens on a keyframe */
+        (now >= fs->rec_wait_until_us ||
+         gw_rtp_is_keyframe(fs->d.vcodec, pkt + h.payload_off, h.payload_len)) &&
+        (sub < 0 || sub == fs->rec_sub))
+        fs->rec_wait_until_us = 0;
+    if (fs->rec && !fs->rec_wait_until_us &&
+        (sub < 0 || sub == fs->rec_sub)) { /* simulcast: the top substream */
         if (archive_rec_write_rtp(fs->rec, pkt, len) == 0)
             atomic_fetch_add_explicit(&fs->recorded, 1, memory_order_relaxed);
         else

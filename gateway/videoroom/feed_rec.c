@@ -15,8 +15,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "gateway/videoroom/vr_internal.h"
+
+#define REC_KEYFRAME_WAIT_US 3000000 /* a video file waits this long at most for a keyframe */
 
 /* What one stream's recorder needs, copied under the room's lock. */
 struct rec_want {
@@ -55,8 +58,11 @@ static bool rec_install(struct vr_feed *f, size_t i, struct archive_rec *rec)
     pthread_mutex_lock(&f->lock);
     struct vr_feed_stream *fs = &f->streams[i];
     bool ok = fs->active && !fs->rec;
-    if (ok)
+    if (ok) {
         fs->rec = rec;
+        fs->rec_wait_until_us =
+            fs->d.kind == MJR_KIND_VIDEO ? vb_clock_mono_us() + REC_KEYFRAME_WAIT_US : 0;
+    }
     pthread_mutex_unlock(&f->lock);
     if (!ok)
         archive_rec_close(rec);
@@ -88,7 +94,9 @@ void vr_feed_rec_update(struct vr *v, struct vr_participant *p)
     char room[32], pid[32], display[256], base[256];
     pthread_mutex_lock(&p->rec_lock);
     pthread_mutex_lock(&p->room->lock);
-    bool record = p->in_room && p->publishing && (p->room->set.record || p->recording);
+    /* The publisher's own switch (set from the room's at join, changed by its configure and by
+     * enable_recording), as Janus; compliance mode cannot be turned off. */
+    bool record = p->in_room && p->publishing && (p->recording || v->record_all);
     size_t n = rec_plan(p, record, room, pid, display, sizeof display, base, sizeof base, w);
     pthread_mutex_unlock(&p->room->lock);
     bool video_opened = false;

@@ -304,7 +304,7 @@ static struct vr_participant *participant_new(struct vr *v, struct vr_room *r, s
     const char *display = json_string_value(json_object_get(body, "display"));
     p->display = display ? xstrdup(display) : NULL;
     p->bitrate = r->set.bitrate;
-    p->recording = v->record_all;
+    p->recording = v->record_all || r->set.record; /* its own switch from now on, as Janus */
     if (strcasecmp(request, "joinandconfigure") == 0) {
         const json_t *b = json_object_get(body, "bitrate");
         if (json_is_integer(b))

@@ -672,7 +672,7 @@ static struct vr_participant *remote_participant_new(struct vr *v, struct vr_roo
     const char *display = json_string_value(json_object_get(body, "display"));
     p->display = display ? xstrdup(display) : NULL;
     p->bitrate = r->set.bitrate;
-    p->recording = v->record_all;
+    p->recording = v->record_all || r->set.record;
     vr_feed_init(&p->feed);
     pthread_mutex_init(&p->rec_lock, NULL);
     atomic_init(&p->remb, 0);

@@ -63,6 +63,9 @@ struct vr_feed_stream {
     char *ext_uris[16]; /* owned copies behind extmaps */
     /* under feed->lock */
     struct archive_rec *rec;
+    /* A video recorder starts with a keyframe (one was asked for when it opened): packets
+     * before it are not written, unless none came by this time (0 = not waiting). */
+    int64_t rec_wait_until_us;
     struct vr_sub_stream **subs;
     size_t nsubs, capsubs;
     struct vr_forwarder **fwds; /* rtp_forward (forward.c) */

@@ -33,14 +33,7 @@ $PY -c 'import aiortc, aioice, av, numpy, requests' 2>/dev/null ||
     skip "python3-aiortc (with aioice, av, numpy, requests) is not installed"
 reason=$(vb_target_check "$TARGET" 2>&1) || skip "$reason"
 
-TMP=$(mktemp -d /tmp/vb-echo-aiortc.XXXXXX)
-cleanup() {
-    vb_target_stop
-    vb_netns_destroy
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT
+vb_target_scratch echo-aiortc
 
 vb_netns_create echoa
 vb_target_start "$TARGET" "$TMP/$TARGET"

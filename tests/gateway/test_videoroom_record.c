@@ -82,8 +82,9 @@ static struct pub publish(struct rfix *x, uint64_t room, const char *display)
     return p;
 }
 
-/* Feeds `n` audio and `n` video packets to the plugin as the publisher's media layer would. */
-static void feed(struct rfix *x, struct pub *p, int n)
+/* Feeds `n` audio and `n` video packets to the plugin as the publisher's media layer would;
+ * the video ones are VP8 keyframes (`key`) or inter frames. */
+static void feed_frames(struct rfix *x, struct pub *p, int n, bool key)
 {
     struct gw_handle *gh = vhandle(&x->f, p->s, p->h);
     const struct gw_plugin_reg *reg = gw_handle_plugin(gh);
@@ -93,6 +94,10 @@ static void feed(struct rfix *x, struct pub *p, int n)
             size_t len =
                 util_rtp(pkt, video ? 96 : 111, p->seq, (uint32_t)p->seq * (video ? 3000 : 960),
                          video ? 0x1111 : 0x2222, 100, (uint8_t)i);
+            if (video) { /* VP8 descriptor: S, partition 0; payload header: P bit */
+                pkt[12] = 0x10;
+                pkt[13] = key ? 0x00 : 0x01;
+            }
             ASSERT(gw_handle_hook_enter(gh));
             reg->plugin->incoming_rtp(reg->ctx, gh, gw_handle_plugin_state(gh), video, video, pkt,
                                       len);
@@ -100,6 +105,11 @@ static void feed(struct rfix *x, struct pub *p, int n)
         }
     }
     gw_handle_unref(gh);
+}
+
+static void feed(struct rfix *x, struct pub *p, int n)
+{
+    feed_frames(x, p, n, true);
 }
 
 /* handle_info's media part: how many streams record, and the first file (copied). */
@@ -183,11 +193,38 @@ static void test_record_room(void)
     json_decref(
         vasync(&x.f, a.s, a.h, "{\"request\":\"configure\",\"record\":false,\"secret\":\"x\"}"));
     ASSERT_EQ(recording(&x, &a, NULL, 0), 2);
-    /* The room records: the publisher's own switch does not stop it; unpublish does. */
+    /* With the secret the publisher's own switch stops it (as Janus), and starts it again in
+     * new files; unpublish stops it too. */
+    json_decref(
+        vasync(&x.f, a.s, a.h, "{\"request\":\"configure\",\"record\":false,\"secret\":\"s\"}"));
+    ASSERT_EQ(recording(&x, &a, NULL, 0), 0);
+    feed(&x, &a, PACKETS); /* not recorded */
+    json_decref(
+        vasync(&x.f, a.s, a.h, "{\"request\":\"configure\",\"record\":true,\"secret\":\"s\"}"));
+    ASSERT_EQ(recording(&x, &a, NULL, 0), 2);
+    feed_frames(&x, &a, 10, false); /* the new video file waits for a keyframe: audio only */
+    feed(&x, &a, PACKETS);
     json_decref(vasync(&x.f, a.s, a.h, "{\"request\":\"unpublish\"}"));
     ASSERT_EQ(recording(&x, &a, NULL, 0), 0);
     rfix_finish(&x);
-    ASSERT_EQ(check_catalog(&x, "7", a.id), 2);
+    ASSERT_EQ(check_catalog(&x, "7", a.id), 4);
+    json_t *res = util_recordings(x.c, "7");
+    int64_t frames[2][2] = {{0}}; /* [audio|video][first|second file] */
+    json_t *list = json_object_get(res, "recordings");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *r = json_array_get(list, i);
+        int video = strcmp(util_str(r, "kind"), "video") == 0;
+        int64_t n = util_int(r, "frames");
+        if (frames[video][0] == 0 && n != PACKETS + 10)
+            frames[video][0] = n;
+        else
+            frames[video][1] = n;
+    }
+    json_decref(res);
+    ASSERT_EQ(frames[0][0], PACKETS);
+    ASSERT_EQ(frames[0][1], PACKETS + 10);
+    ASSERT_EQ(frames[1][0], PACKETS);
+    ASSERT_EQ(frames[1][1], PACKETS);
     rfix_done(&x);
 }
 

@@ -828,7 +828,10 @@ static void test_remote_record(void)
     uint8_t pkt[300];
     for (uint16_t i = 0; i < 50; i++) {
         udp_send_to(src, port, pkt, rtp_make(pkt, 109, i, 1000, 60));
-        udp_send_to(src, port, pkt, rtp_make(pkt, 120, i, 1010, 200));
+        size_t vlen = rtp_make(pkt, 120, i, 1010, 200);
+        pkt[12] = 0x10; /* VP8 keyframes: the recording starts at the first one */
+        pkt[13] = 0x00;
+        udp_send_to(src, port, pkt, vlen);
         sleep_ms(2);
     }
     sleep_ms(200);

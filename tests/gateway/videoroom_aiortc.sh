@@ -56,18 +56,7 @@ for t in "${targets[@]}"; do
     reason=$(vb_target_check "$t" 2>&1) || skip "$reason"
 done
 
-TMP=$(mktemp -d /tmp/vb-videoroom-aiortc.XXXXXX)
-cleanup() {
-    vb_target_stop
-    vb_netns_destroy
-    if [[ ${VB_VR_KEEP:-0} == 1 ]]; then
-        echo "kept: $TMP"
-    else
-        rm -rf "$TMP"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT
+vb_target_scratch videoroom-aiortc VB_VR_KEEP
 
 ROOM=$((RANDOM * 32768 + RANDOM + 1000))
 failed=0

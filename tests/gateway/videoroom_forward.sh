@@ -33,14 +33,7 @@ $PY -c 'import aiortc, aioice, av, numpy, requests' 2>/dev/null ||
 command -v ffmpeg >/dev/null || skip "ffmpeg is not installed"
 reason=$(vb_target_check "$TARGET" 2>&1) || skip "$reason"
 
-TMP=$(mktemp -d /tmp/vb-vr-forward.XXXXXX)
-cleanup() {
-    vb_target_stop
-    vb_netns_destroy
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT
+vb_target_scratch vr-forward
 
 vb_netns_create vrfwd
 vb_target_start "$TARGET" "$TMP/$TARGET"

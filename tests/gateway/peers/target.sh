@@ -8,6 +8,7 @@
 #                                VB_TARGET_LOG; returns non-zero (log tail on stderr) when it
 #                                does not come up in 10 s
 #   vb_target_stop               ends it (TERM, then KILL) and waits for it
+#   vb_target_scratch NAME [VAR] a temporary folder TMP and the traps that clean everything up
 #
 # VB_TARGET_EXTRA_ARGS: more options for `verbatim serve` (word-split; verbatim only).
 # TARGET is `janus` (real Janus, janus_ref.sh) or `verbatim` (`$VERBATIM serve`, ICE restricted
@@ -74,4 +75,24 @@ vb_target_stop() {
     wait "$pid" 2>/dev/null || true
     VB_TARGET_PID=
     VB_JANUS_PID=
+}
+
+# vb_target_scratch NAME [KEEP_VAR]: sets TMP to a new /tmp/vb-NAME.XXXXXX and traps EXIT to stop
+# the target, delete the namespace and TMP (kept, and said so, when the variable KEEP_VAR is 1),
+# and TERM/INT to exit 143 (which runs the EXIT trap).
+vb_target_scratch() {
+    TMP=$(mktemp -d "/tmp/vb-$1.XXXXXX")
+    VB_TARGET_KEEP_VAR=${2:-}
+    trap vb_target_cleanup EXIT
+    trap 'exit 143' TERM INT
+}
+
+vb_target_cleanup() {
+    vb_target_stop
+    vb_netns_destroy
+    if [[ -n $VB_TARGET_KEEP_VAR && ${!VB_TARGET_KEEP_VAR:-0} == 1 ]]; then
+        echo "kept: $TMP"
+    else
+        rm -rf "$TMP"
+    fi
 }
