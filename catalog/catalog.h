@@ -57,7 +57,7 @@ enum catalog_event_kind {
     CATALOG_RECORDING_OPENED,    /* room, participant, kind, mindex, codec, path */
     CATALOG_RECORDING_CLOSED,    /* path, size, sha256, frames, dropped */
     CATALOG_RECORDING_FAILED,    /* path, error (and size/sha256 of what is on disk, if any) */
-    CATALOG_RECORDING_RECOVERED, /* path, size, sha256, trimmed */
+    CATALOG_RECORDING_RECOVERED, /* path, size, sha256, frames, trimmed */
 };
 
 struct catalog_event {

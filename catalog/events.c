@@ -346,7 +346,7 @@ static int recording_ended(struct catalog *c, const struct catalog_event *ev)
     catalog_bind_text(st, 2, states[ev->kind]);
     bind_count(st, 3, !failed || ev->size || ev->has_sha256, ev->size);
     catalog_bind_text(st, 4, ev->has_sha256 ? hex : NULL);
-    bind_count(st, 5, ev->kind == CATALOG_RECORDING_CLOSED, ev->frames);
+    bind_count(st, 5, !failed, ev->frames); /* closed, and recovered (counted by recovery) */
     bind_count(st, 6, ev->kind == CATALOG_RECORDING_CLOSED, ev->dropped);
     bind_count(st, 7, ev->kind == CATALOG_RECORDING_RECOVERED, ev->trimmed);
     catalog_bind_text(st, 8, failed ? (ev->error ? ev->error : "failed") : NULL);

@@ -361,6 +361,8 @@ static void check_recovered(struct fixture *fx, json_t *res, const char *rel, co
     ASSERT(r != NULL);
     ASSERT_STREQ(util_str(r, "state"), "recovered");
     ASSERT_EQ(util_int(r, "trimmed"), trimmed);
+    ASSERT(json_is_integer(json_object_get(r, "frames"))); /* recovery counts them */
+    ASSERT_GT(util_int(r, "frames"), 0);
     util_check_hash(fx->dir, r, rel);
     uint8_t want[VB_SHA256_LEN];
     char hex[VB_SHA256_HEX];
