@@ -469,21 +469,15 @@ static void notices_send(const struct gw_plugin_callbacks *cb, uint64_t room, st
     }
 }
 
-/* One copy of the packet for one subscriber stream (feed lock held). `sub`: the packet's
- * substream (simulcast), else -1. */
+/* One copy of `bare` (the packet without its extensions, made once per packet) for one
+ * subscriber stream (feed lock held). `sub`: the packet's substream (simulcast), else -1. */
 static void forward_one(const struct gw_plugin_callbacks *cb, struct vr_sub_stream *ss,
-                        const uint8_t *pkt, size_t len, int sub, int64_t now, struct fanout *fo)
+                        const uint8_t *bare, size_t len, int sub, int64_t now, struct fanout *fo)
 {
-    if (!ss->send || !atomic_load_explicit(&ss->sub->fwd_on, memory_order_relaxed) ||
-        len > FORWARD_MAX)
+    if (!ss->send || !atomic_load_explicit(&ss->sub->fwd_on, memory_order_relaxed))
         return;
     uint8_t buf[FORWARD_MAX];
-    memcpy(buf, pkt, len);
-    struct gw_rtp_hdr h;
-    if (gw_rtp_parse(buf, len, &h) < 0)
-        return;
-    if (h.extension && gw_rtp_ext_strip(buf, &len, &h) < 0)
-        return;
+    memcpy(buf, bare, len);
     if (sub >= 0) {
         bool switched = false, need_keyframe = false;
         int old_sub = gw_simulcast_substream(&ss->sc), old_t = gw_simulcast_temporal(&ss->sc);
@@ -556,8 +550,17 @@ void vr_feed_incoming_rtp(struct vr *v, struct vr_participant *p, int mindex, co
     fo.pli = fs->pli_pending && now - fs->last_pli_us >= FEED_PLI_GAP_US;
     if (fo.pli)
         fs->pli_pending = false;
-    for (size_t i = 0; i < fs->nsubs; i++)
-        forward_one(cb, fs->subs[i], pkt, len, sub, now, &fo);
+    uint8_t bare[FORWARD_MAX]; /* extensions stripped once: the subscribers negotiated none */
+    size_t blen = len;
+    struct gw_rtp_hdr bh;
+    bool ok = fs->nsubs && len <= FORWARD_MAX;
+    if (ok) {
+        memcpy(bare, pkt, len);
+        ok = gw_rtp_parse(bare, blen, &bh) == 0 &&
+             (!bh.extension || gw_rtp_ext_strip(bare, &blen, &bh) == 0);
+    }
+    for (size_t i = 0; ok && i < fs->nsubs; i++)
+        forward_one(cb, fs->subs[i], bare, blen, sub, now, &fo);
     int avg = 0;
     bool talk_changed = fs->d.kind == MJR_KIND_AUDIO && vr_talk_packet(fs, pkt, len, &avg);
     bool talking = fs->talking;
